@@ -1,0 +1,304 @@
+"""Validation rules, compiled to one vectorised DuckDB query over the staged extract.
+
+Each rule is data: a `Check(rule, column, expected, condition, value, hint)` whose
+condition is SQL over the staged row. All checks of a row run in one pass; the row
+gets the list of the checks it failed. Findings are data (rows of `load_issue`), never
+exceptions. Values from the institution's file never become SQL text: columns are
+referred to by position (`c3`), and value maps, territory names and defaults are
+joined from temporary tables filled with bound parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from segura.errors import MappingError
+from segura.ingest.mapping import DEFAULT_DATE_FORMATS, DEFAULT_TIME_FORMATS, SourceMapping
+from segura.ingest.readers import Staged
+from segura.ingest.territory_match import resolve_territories
+from segura.model.codes import AGE_GROUP_SQL, codelist
+from segura.model.fields import FIELD_BY_NAME, FIELDS, TERRITORY_TARGET
+
+# rule -> default severity. `error` quarantines the row; `warning` loads it and reports.
+RULES: dict[str, str] = {
+    "required": "error",
+    "type": "error",
+    "code_in_list": "error",
+    "offence_code_known": "error",
+    "text_length": "error",
+    "date_not_future": "error",
+    "date_after_1900": "error",
+    "age_range": "error",
+    "territory_known": "error",
+    "coordinates_valid": "error",
+    "coordinates_in_territory": "warning",
+    "duplicate_record_id": "error",
+    "skip_row": "error",
+    "period_declared": "error",
+    "reported_before_occurred": "warning",
+    # raised by the readers, listed so that mappings may name them
+    "csv_structure": "error",
+    "encoding": "error",
+    "xlsx_structure": "error",
+}
+RULE_NAMES = tuple(RULES)
+FORMAT_CHARS = re.compile(r"^[%A-Za-z0-9 /:.\-_,T]+$")
+TRUE_WORDS = ["si", "sí", "s", "yes", "y", "true", "1", "x", "verdadero", "v"]
+FALSE_WORDS = ["no", "n", "false", "0", "falso", "f"]
+SQL_TYPE = {"text": "VARCHAR", "code": "VARCHAR", "int": "INTEGER", "float": "DOUBLE", "date": "DATE", "time": "TIME", "bool": "BOOLEAN"}
+COORD_TOLERANCE_DEG = 0.02  # ~2 km: shipped boundaries are simplified
+
+
+@dataclass(frozen=True)
+class Check:
+    rule: str
+    column: str  # the source column a person should look at
+    expected: str  # what was expected, and how to fix it
+    condition: str  # SQL, true when the row fails
+    value: str  # SQL, the offending value as text
+    hint: str = "NULL"  # SQL, extra text (e.g. "did you mean ...?")
+
+
+@dataclass
+class Compiled:
+    select: str  # SQL producing _val from _stg
+    params: list[object]
+    checks: list[tuple[int, Check, str]]  # (id, check, severity)
+    error_ids: list[int]
+    has_identity: bool
+    event_id_mapped: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def _lit_date(d: dt.date) -> str:
+    return f"DATE '{d.isoformat()}'"
+
+
+def _formats_sql(formats: list[str], where: str, fname: str) -> str:
+    for f in formats:
+        if not FORMAT_CHARS.match(f):
+            raise MappingError(f"{where}: dates.{fname}: format {f!r} has characters a date format never needs")
+    return "[" + ", ".join("'" + f + "'" for f in formats) + "]"
+
+
+def compile_checks(
+    con: duckdb.DuckDBPyConnection,
+    mapping: SourceMapping,
+    staged: Staged,
+    *,
+    today: dt.date,
+    period: tuple[dt.date, dt.date] | None,
+    event_level: str,
+) -> Compiled:
+    where = str(mapping.path or mapping.source)
+    col_of_field = {f: staged.column_of[c] for c, f in _resolved_columns(mapping, staged).items()}
+    label_of_field = {f: c for c, f in _resolved_columns(mapping, staged).items()}
+    checks: list[Check] = []
+    params: list[object] = []
+    joins: list[str] = []
+    typed: dict[str, str] = {}
+    mapped: set[str] = set()
+
+    # defaults: one row of constants, cross joined
+    if mapping.defaults:
+        names = list(mapping.defaults)
+        con.execute("CREATE OR REPLACE TEMP TABLE _defaults AS SELECT " + ", ".join(f"?::VARCHAR AS d_{n}" for n in names), [mapping.defaults[n] for n in names])
+        joins.append("CROSS JOIN _defaults d")
+
+    def raw(fname: str) -> str:
+        if fname in col_of_field:
+            return f"nullif(trim(s.{col_of_field[fname]}), '')"
+        if fname in mapping.defaults:
+            return f"d.d_{fname}"
+        return "NULL::VARCHAR"
+
+    fmt_extra = DEFAULT_DATE_FORMATS if mapping.format != "csv" else []
+    for f in FIELDS:
+        name = f.name
+        present = name in col_of_field or name in mapping.defaults
+        if not present:
+            typed[name] = f"NULL::{SQL_TYPE[f.kind]}"
+            continue
+        mapped.add(name)
+        r = raw(name)
+        label = label_of_field.get(name, f"defaults.{name}")
+        if f.kind == "text":
+            typed[name] = r
+            if name in col_of_field:
+                checks.append(Check("text_length", label, f"at most {f.max_length:,} characters expected", f"length({r}) > {f.max_length}", f"left({r}, 200) || ' … (' || length({r}) || ' characters)'"))
+        elif f.kind == "int":
+            typed[name] = f"TRY_CAST({r} AS INTEGER)"
+            checks.append(Check("type", label, "expected a whole number", f"{r} IS NOT NULL AND {typed[name]} IS NULL", r))
+        elif f.kind == "float":
+            num = f"replace({r}, ',', '.')" if mapping.decimal == "," else r
+            typed[name] = f"TRY_CAST({num} AS DOUBLE)"
+            dec = "a decimal comma" if mapping.decimal == "," else "a decimal point"
+            checks.append(Check("type", label, f"expected a number with {dec}", f"{r} IS NOT NULL AND {typed[name]} IS NULL", r))
+        elif f.kind in ("date", "time"):
+            formats = mapping.dates.get(name) or (DEFAULT_TIME_FORMATS if f.kind == "time" else DEFAULT_DATE_FORMATS)
+            formats = formats + ([x for x in fmt_extra if x not in formats] if f.kind == "date" else [x for x in ("%H:%M:%S", "%H:%M") if x not in formats])
+            cast = "DATE" if f.kind == "date" else "TIME"
+            typed[name] = f"CAST(TRY_STRPTIME({r}, {_formats_sql(formats, where, name)}) AS {cast})"
+            shown = ", ".join(formats)
+            checks.append(Check("type", label, f"expected a {f.kind} in one of the formats {shown}; add the format to `dates.{name}` in the mapping if it is valid", f"{r} IS NOT NULL AND {typed[name]} IS NULL", r))
+        elif f.kind == "bool":
+            typed[name] = _bool_sql(r)
+            checks.append(Check("type", label, "expected yes or no (sí/no, s/n, 1/0, true/false)", f"{r} IS NOT NULL AND {typed[name]} IS NULL", r))
+        elif f.kind == "code":
+            typed[name] = _code_join(con, mapping, staged, name, col_of_field, joins)
+            allowed = ", ".join(list(codelist(f.codelist or name))[:12])
+            checks.append(Check("code_in_list", label, f"expected a value of the {f.codelist} list ({allowed} ...) or a key of `values.{name}` in the mapping", f"{r} IS NOT NULL AND {typed[name]} IS NULL", r))
+
+    # offence codes -> ICCS
+    if mapping.codes:
+        iccs = codelist("iccs")
+        bad = sorted({v for v in mapping.codes.values() if v not in iccs})
+        if bad:
+            raise MappingError(f"{where}: codes maps to ICCS codes that do not exist: {', '.join(bad)}")
+        if "offence_code" not in col_of_field:
+            raise MappingError(f"{where}: `codes` needs a column mapped to offence_code")
+        col = col_of_field["offence_code"]
+        _register_map(con, "_map_offence", _distinct(con, col), {k.strip().casefold(): v for k, v in mapping.codes.items()})
+        joins.append(f"LEFT JOIN _map_offence mo ON mo.raw = s.{col}")
+        typed["iccs_code"] = f"coalesce({typed['iccs_code']}, mo.code)" if "iccs_code" in mapped else "mo.code"
+        checks.append(Check("offence_code_known", label_of_field["offence_code"], "expected one of the offence codes listed under `codes` in the mapping (add it with its ICCS code)", f"{raw('offence_code')} IS NOT NULL AND mo.code IS NULL", raw("offence_code")))
+
+    # territory
+    if mapping.territory:
+        spec = mapping.territory
+        cols = [staged.column_of[_header_name(staged, c)] for c in spec.columns]
+        resolve_territories(con, spec, cols, level=spec.level or event_level)
+        on = " AND ".join(f"tm.r{i} IS NOT DISTINCT FROM s.{c}" for i, c in enumerate(cols))
+        joins.append(f"LEFT JOIN _map_territory tm ON {on}")
+        typed["territory_code"] = "tm.code"
+        mapped.add("territory_code")
+        any_raw = " OR ".join(f"nullif(trim(s.{c}), '') IS NOT NULL" for c in cols)
+        value = "concat_ws(' / ', " + ", ".join(f"s.{c}" for c in cols) + ")"
+        checks.append(Check("territory_known", " + ".join(spec.columns), f"expected the {'name' if spec.by == 'name' else 'code'} of a territory of level {spec.level}; if it is a variant, add an alias under `territory.aliases` in the mapping", f"({any_raw}) AND tm.code IS NULL", value, "tm.hint"))
+        if TERRITORY_TARGET in mapping.required:
+            checks.append(Check("required", " + ".join(spec.columns), "a territory is required", f"NOT ({any_raw})", "NULL"))
+    else:
+        typed["territory_code"] = "NULL::VARCHAR"
+
+    # required fields
+    for fname in mapping.required:
+        if fname == TERRITORY_TARGET:
+            continue
+        checks.append(Check("required", label_of_field.get(fname, fname), f"{fname} is required", f"{raw(fname)} IS NULL", "NULL"))
+
+    # ranges and dates
+    if "age" in mapped:
+        checks.append(Check("age_range", label_of_field.get("age", "age"), "expected an age between 0 and 120", f"{typed['age']} NOT BETWEEN 0 AND 120", raw("age")))
+    for dname in ("occurred_date", "reported_date", "birth_date"):
+        if dname not in mapped:
+            continue
+        lab = label_of_field.get(dname, dname)
+        checks.append(Check("date_not_future", lab, f"a date not after the day of the load ({today.isoformat()})", f"{typed[dname]} > {_lit_date(today)}", raw(dname)))
+        checks.append(Check("date_after_1900", lab, "a date on or after 1900-01-01", f"{typed[dname]} < DATE '1900-01-01'", raw(dname)))
+    if "occurred_date" in mapped and "reported_date" in mapped:
+        checks.append(Check("reported_before_occurred", label_of_field.get("reported_date", "reported_date"), "the registration date should not be before the date of the event", f"{typed['reported_date']} < {typed['occurred_date']}", raw("reported_date")))
+    if period is not None:
+        pf = mapping.period
+        checks.append(Check("period_declared", label_of_field.get(pf, pf), f"a date in the declared period {period[0].isoformat()} to {period[1].isoformat()}", f"{typed[pf]} NOT BETWEEN {_lit_date(period[0])} AND {_lit_date(period[1])}", raw(pf)))
+
+    # coordinates
+    lat, lon = typed["latitude"], typed["longitude"]
+    if "latitude" in mapped or "longitude" in mapped:
+        checks.append(Check("coordinates_valid", f"{label_of_field.get('latitude', 'latitude')} + {label_of_field.get('longitude', 'longitude')}", "expected both latitude (-90 to 90) and longitude (-180 to 180), or neither", f"(({lat}) IS NULL) <> (({lon}) IS NULL) OR NOT ({lat} BETWEEN -90 AND 90) OR NOT ({lon} BETWEEN -180 AND 180)", f"concat_ws(' / ', {raw('latitude')}, {raw('longitude')})"))
+        if mapping.territory and mapping.severity("coordinates_in_territory", "warning") != "off":
+            joins.append("LEFT JOIN (SELECT code, geometry FROM territory WHERE geometry IS NOT NULL) tg ON tg.code = tm.code")
+            checks.append(Check("coordinates_in_territory", f"{label_of_field.get('latitude', 'latitude')} + {label_of_field.get('longitude', 'longitude')}", "the point should lie inside the row's territory (within about 2 km)", f"tg.geometry IS NOT NULL AND {lat} BETWEEN -90 AND 90 AND {lon} BETWEEN -180 AND 180 AND NOT ST_DWithin(tg.geometry, ST_Point({lon}, {lat}), {COORD_TOLERANCE_DEG})", f"concat_ws(' / ', {raw('latitude')}, {raw('longitude')})", "'territory ' || tm.code"))
+
+    # duplicate record ids within the file
+    rec = col_of_field["record_id"]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _dups AS SELECT {rec} AS rec, min(_row) AS first_row FROM _stg GROUP BY {rec} HAVING count(*) > 1")  # noqa: S608
+    joins.append(f"LEFT JOIN _dups dp ON dp.rec = s.{rec}")
+    checks.append(Check("duplicate_record_id", label_of_field["record_id"], "each record id once per extract", f"dp.first_row IS NOT NULL AND s._row > dp.first_row", raw("record_id"), "'first seen on row ' || dp.first_row"))
+
+    # total and footer rows
+    for i, skip in enumerate(mapping.skip_rows):
+        col = staged.column_of[_header_name(staged, skip.column)]
+        pattern = skip.pattern.replace("'", "''")
+        checks.append(Check("skip_row", skip.column, f"a data row; this is a total or footer row (skip_rows[{i}]: pattern {skip.pattern!r})", f"regexp_matches(coalesce(s.{col}, ''), '{pattern}')", f"s.{col}"))
+
+    # compile
+    active: list[tuple[int, Check, str]] = []
+    for check in checks:
+        sev = mapping.severity(check.rule, RULES[check.rule])
+        if sev == "off":
+            continue
+        active.append((len(active) + 1, check, sev))
+    issue_items = [f"CASE WHEN {c.condition} THEN {{'r': {i}, 'v': CAST({c.value} AS VARCHAR), 'h': CAST({c.hint} AS VARCHAR)}} END" for i, c, _ in active]
+    issues = "list_filter([" + ", ".join(issue_items) + "], x -> x IS NOT NULL)" if issue_items else "[]"
+    error_ids = [i for i, _, sev in active if sev == "error"]
+    ev = f"coalesce({typed['event_id']}, {typed['record_id']})"
+    age = typed["age"]
+    cols_sql = ",\n".join(f"{expr} AS v_{name}" for name, expr in typed.items())
+    select = f"""
+        SELECT s._row, {ev} AS v_event_key, {AGE_GROUP_SQL.format(age=f'({age})')} AS v_age_group,
+               {cols_sql},
+               {issues} AS issues
+        FROM _stg s {' '.join(joins)}
+    """  # noqa: S608 (only our own SQL: positional columns and generated checks)
+    has_identity = any(f.table == "identity" and (f.name in col_of_field) for f in FIELDS)
+    return Compiled(select=select, params=params, checks=active, error_ids=error_ids, has_identity=has_identity, event_id_mapped="event_id" in col_of_field)
+
+
+def _bool_sql(r: str) -> str:
+    # The two word lists are Segura's own constants, not input.
+    t = ", ".join("'" + w + "'" for w in TRUE_WORDS)
+    f = ", ".join("'" + w + "'" for w in FALSE_WORDS)
+    return f"CASE WHEN lower({r}) IN ({t}) THEN true WHEN lower({r}) IN ({f}) THEN false END"
+
+
+def _header_name(staged: Staged, name: str) -> str:
+    from segura.ingest.readers import header_key
+
+    for h in staged.column_of:
+        if header_key(h) == header_key(name):
+            return h
+    raise MappingError(f"column {name!r} is not in the file")
+
+
+def _resolved_columns(mapping: SourceMapping, staged: Staged) -> dict[str, str]:
+    """mapping column name -> field, with the column name as spelled in the file."""
+    return {_header_name(staged, c): f for c, f in mapping.columns.items()}
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, col: str) -> list[str | None]:
+    return [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM _stg0").fetchall()]  # noqa: S608
+
+
+def _register_map(con: duckdb.DuckDBPyConnection, name: str, raws: list[str | None], lookup: dict[str, str]) -> None:
+    """A table raw -> code for the distinct raw values of one column (keys folded: trimmed, case-insensitive)."""
+    pairs = [(r, lookup.get(r.strip().casefold())) for r in raws if r is not None]
+    table = pa.table({"raw": pa.array([p[0] for p in pairs], pa.string()), "code": pa.array([p[1] for p in pairs], pa.string())})
+    con.register(f"{name}_in", table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_in")
+    con.unregister(f"{name}_in")
+
+
+def _code_join(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, staged: Staged, name: str, col_of_field: dict[str, str], joins: list[str]) -> str:
+    f = FIELD_BY_NAME[name]
+    codes = codelist(f.codelist or name)
+    lookup = {c.casefold(): c for c in codes}
+    vmap = mapping.values.get(name, {})
+    bad = sorted({v for v in vmap.values() if v not in codes})
+    if bad:
+        raise MappingError(f"{mapping.path or mapping.source}: values.{name} maps to codes not in the {f.codelist} list: {', '.join(bad)}; expected {', '.join(codes)}")
+    lookup.update({k.strip().casefold(): v for k, v in vmap.items()})
+    if name in col_of_field:
+        alias = f"vm_{name}"
+        _register_map(con, f"_map_{name}", _distinct(con, col_of_field[name]), lookup)
+        joins.append(f"LEFT JOIN _map_{name} {alias} ON {alias}.raw = s.{col_of_field[name]}")
+        return f"{alias}.code"
+    default = mapping.defaults[name]
+    code = lookup.get(default.strip().casefold())
+    if code is None:
+        raise MappingError(f"{mapping.path or mapping.source}: defaults.{name} = {default!r} is not in the {f.codelist} list")
+    return "'" + code.replace("'", "''") + "'"

@@ -112,3 +112,43 @@ class Workspace:
                 event_level=str(self.settings["territory.event_level"]),
                 on_step=on_step,
             )
+
+    def check(self):  # type: ignore[no-untyped-def]
+        """Run the warehouse integrity checks; returns a list of CheckResult."""
+        from segura.quality import run_checks
+
+        with self.warehouse() as wh:
+            return run_checks(wh.con, self.settings)
+
+    def export_quarantine(self, load_id: int, out: Path) -> int:
+        """Write a load's quarantined rows (row, reasons, then the row's own columns) to CSV or XLSX."""
+        import json
+
+        from segura.store.export import write_table
+
+        with self.warehouse(read_only=False) as wh:
+            meta = wh.con.execute(
+                "SELECT l.decisions, s.mapping_text FROM load l JOIN source s USING (source_id) WHERE load_id = ?", [load_id]
+            ).fetchone()
+            if meta is None:
+                raise WorkspaceError(f"no load {load_id}; `segura status` lists the loads")
+            columns = json.loads(meta[0]).get("columns", []) if meta[0] else []
+            # Names and documents never leave the warehouse, not even in a quarantine export.
+            from segura.ingest.mapping import SourceMapping
+            from segura.ingest.readers import header_key
+            from segura.model.fields import FIELD_BY_NAME
+
+            mapping = SourceMapping.parse(meta[1])
+            withheld = {header_key(c) for c, f in mapping.columns.items() if FIELD_BY_NAME[f].table == "identity"}
+            rows = wh.con.execute("SELECT row_number, raw_record, errors FROM quarantine WHERE load_id = ? ORDER BY row_number", [load_id]).fetchall()
+        out_rows = []
+        for row_number, raw, errors in rows:
+            values = json.loads(raw)
+            values = values if isinstance(values, list) else [values]
+            if len(values) == len(columns):
+                values = ["[withheld]" if header_key(c) in withheld and v else v for c, v in zip(columns, values, strict=True)]
+            else:  # a record the reader could not split: its raw line may hold names
+                values = ["[withheld: unsplit record]"]
+            reasons = "; ".join(f"{e.get('column') or ''}: {e['message']}" for e in json.loads(errors))
+            out_rows.append([row_number, reasons, *values])
+        return write_table(out, ["row", "reasons", *columns], out_rows)

@@ -43,6 +43,7 @@ TOP_KEYS = {
     "territory": "how to find the territory code",
     "values": "field -> {raw value: code}",
     "codes": "national offence code -> ICCS code",
+    "femicide_codes": "national offence codes that legally classify the death as femicide",
     "defaults": "field -> constant value",
     "skip_rows": "list of {column, pattern} for total or footer rows",
     "required": "fields that must have a value",
@@ -89,6 +90,7 @@ class SourceMapping:
     territory: TerritorySpec | None
     values: dict[str, dict[str, str]]
     codes: dict[str, str]
+    femicide_codes: tuple[str, ...]
     defaults: dict[str, str]
     skip_rows: tuple[SkipRule, ...]
     required: tuple[str, ...]
@@ -287,6 +289,7 @@ def _build(data: dict[str, Any], text: str, path: Path | None, where: str) -> So
         territory=territory,
         values=values,
         codes=codes,
+        femicide_codes=tuple(str(c) for c in data.get("femicide_codes") or []),
         defaults=defaults,
         skip_rows=tuple(skips),
         required=required,

@@ -168,6 +168,16 @@ def compile_checks(
         typed["iccs_code"] = f"coalesce({typed['iccs_code']}, mo.code)" if "iccs_code" in mapped else "mo.code"
         checks.append(Check("offence_code_known", label_of_field["offence_code"], "expected one of the offence codes listed under `codes` in the mapping (add it with its ICCS code)", f"{raw('offence_code')} IS NOT NULL AND mo.code IS NULL", raw("offence_code")))
 
+    # the institution's legal classification as femicide, kept as the context flag 'femicide'
+    if mapping.femicide_codes:
+        if "offence_code" not in col_of_field:
+            raise MappingError(f"{where}: `femicide_codes` needs a column mapped to offence_code")
+        col = col_of_field["offence_code"]
+        _register_map(con, "_map_femicide", _distinct(con, col), {k.strip().casefold(): "femicide" for k in mapping.femicide_codes})
+        joins.append(f"LEFT JOIN _map_femicide mf ON mf.raw = s.{col}")
+        base = typed["context"]
+        typed["context"] = f"CASE WHEN mf.code IS NULL THEN {base} ELSE concat_ws('|', {base}, 'femicide') END"
+
     # territory
     if mapping.territory:
         spec = mapping.territory

@@ -1,0 +1,317 @@
+"""The `segura` command: thin commands over the Python API (`segura.Workspace`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from segura.errors import SeguraError
+from segura.ingest.report import LoadReport
+from segura.workspace import Workspace, default_workspace_dir
+
+app = typer.Typer(
+    help=(
+        "Segura: the citizen security information system. Loads each institution's extract into one "
+        "validated warehouse, checks it, and (in later versions) reconciles, computes indicators and publishes.\n\n"
+        "Start with `segura demo DIR`, or `segura init DIR` for your own observatory; docs/guide.md explains every step."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+territory_app = typer.Typer(help="Territories: codes, names, levels, parents and boundaries.", no_args_is_help=True)
+population_app = typer.Typer(help="Population denominators by territory, year, sex and age group.", no_args_is_help=True)
+app.add_typer(territory_app, name="territory")
+app.add_typer(population_app, name="population")
+
+console = Console()
+err = Console(stderr=True)
+
+WorkspaceOpt = Annotated[
+    Optional[Path],  # noqa: UP045 (Typer needs Optional here)
+    typer.Option("--workspace", "-w", envvar="SEGURA_WORKSPACE", help="Workspace folder (default: SEGURA_WORKSPACE or the current folder)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _ws(path: Path | None) -> Workspace:
+    return Workspace.open(path or default_workspace_dir())
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+# -- init ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create (or complete) as a workspace.")],
+    name: Annotated[Optional[str], typer.Option(help="Name of the observatory.")] = None,  # noqa: UP045
+    country: Annotated[Optional[str], typer.Option(help="ISO 3166-1 alpha-2 country code, e.g. MX, GT, HN.")] = None,  # noqa: UP045
+) -> None:
+    """Create a workspace: segura.toml, sources/, inbox/, releases/ and an empty warehouse."""
+    ws = Workspace.init(directory, name=name, country=country)
+    console.print(f"Workspace ready at [bold]{ws.root}[/]. Next: `segura territory import FILE -w {ws.root}`.")
+
+
+# -- ingest -------------------------------------------------------------------------------------
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=err, transient=False)
+
+
+STEPS = ("hashing", "reading", "validating", "writing")
+
+
+def _ingest_with_progress(ws: Workspace, source: str, file: Path, progress: Progress, **kw: Any) -> LoadReport:
+    task = progress.add_task(f"{source}: {file.name}", total=len(STEPS), step="")
+
+    def on_step(step: str) -> None:
+        done = STEPS.index(step) if step in STEPS else 0
+        progress.update(task, completed=done, step=step)
+
+    report = ws.ingest(source, file, on_step=on_step, **kw)
+    progress.update(task, completed=len(STEPS), step=report.status.replace("_", " "))
+    return report
+
+
+def print_load_report(report: LoadReport) -> None:
+    colour = {"loaded": "green", "already_loaded": "yellow", "rejected": "red"}[report.status]
+    console.print(f"\n[bold]{report.file}[/] ({report.source}) — [{colour}]{report.status.replace('_', ' ')}[/] (load {report.load_id})")
+    if report.message:
+        console.print(f"  {report.message}")
+    if report.status == "rejected":
+        return
+    sign = "=" if report.adds_up else "≠"
+    console.print(
+        f"  rows read {report.rows_read:,} {sign} loaded {report.rows_loaded:,} + quarantined {report.rows_quarantined:,}"
+        f"   ({report.rows_with_warnings:,} loaded with warnings; {report.events:,} events)"
+    )
+    if report.months:
+        console.print(f"  period: {report.months[0]} to {report.months[-1]} ({len(report.months)} months)")
+    if report.replaces:
+        console.print(f"  replaces the earlier extract for {len(report.replaces)} month(s): " + ", ".join(f"{r['month']} (load {r['load_id']})" for r in report.replaces[:6]))
+    for d in report.decisions:
+        console.print(f"  [dim]{d}[/]")
+    if report.findings:
+        t = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+        for col in ("rule", "severity", "column", "rows", "first row", "example"):
+            t.add_column(col, overflow="fold")
+        for f in report.findings:
+            t.add_row(f.rule, f.severity, f.column or "", f"{f.rows:,}", str(f.example.row or ""), f.example.message[:160])
+        console.print(t)
+
+
+@app.command()
+def ingest(
+    source: Annotated[str, typer.Argument(help="Source id: the name of a mapping in sources/ (e.g. police).")],
+    file: Annotated[Path, typer.Argument(help="The extract file (CSV, XLSX or Parquet).", exists=False)],
+    period: Annotated[Optional[str], typer.Option(help="Months the extract covers: 2015, 2015-03 or 2015-01:2015-06. Months declared here replace earlier extracts even where the new one has no rows.")] = None,  # noqa: UP045
+    reload: Annotated[bool, typer.Option("--reload", help="Load a file again although it was loaded before (after a mapping change).")] = False,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Load one extract with the mapping of SOURCE and print its load report.
+
+    Every row is loaded or quarantined with its reasons; rows read = loaded + quarantined.
+    The same file twice changes nothing. Exit code 3 when the file is rejected whole.
+    """
+    ws = _ws(workspace)
+    if as_json:
+        report = ws.ingest(source, file, period=period, reload=reload)
+        _print_json(report.to_dict())
+    else:
+        with _progress() as progress:
+            report = _ingest_with_progress(ws, source, file, progress, period=period, reload=reload)
+        print_load_report(report)
+    if report.status == "rejected":
+        raise typer.Exit(3)
+
+
+@app.command()
+def status(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
+    """The workspace's sources and loads (rows read, loaded, quarantined, sha256, time)."""
+    ws = _ws(workspace)
+    with ws.warehouse() as wh:
+        cur = wh.con.execute(
+            """SELECT l.load_id, l.source_id, l.file_name, l.status, l.rows_read, l.rows_loaded, l.rows_quarantined,
+                      l.rows_with_warnings, l.sha256, l.started_at, l.finished_at, strftime(l.period_start, '%Y-%m') AS period_start,
+                      strftime(l.period_end, '%Y-%m') AS period_end, l.message,
+                      l.load_id IN (SELECT load_id FROM latest_load_month) AS current
+               FROM load l ORDER BY l.load_id"""
+        )
+        names = [d[0] for d in cur.description]
+        loads = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        sources = [dict(zip(("source_id", "institution_es", "institution_en"), r, strict=True)) for r in wh.con.execute("SELECT source_id, institution_es, institution_en FROM source ORDER BY 1").fetchall()]
+        territories = dict(wh.con.execute("SELECT level, count(*) FROM territory GROUP BY 1").fetchall())
+    mapped = ws.source_ids()
+    if as_json:
+        _print_json({"workspace": str(ws.root), "name": ws.settings["workspace.name"], "mappings": mapped, "sources": sources, "territories": territories, "loads": loads})
+        return
+    console.print(f"[bold]{ws.settings['workspace.name']}[/] — {ws.root}")
+    console.print(f"mappings: {', '.join(mapped) or 'none'}; territories: " + ", ".join(f"{k} {v:,}" for k, v in territories.items()))
+    t = Table(header_style="bold")
+    for col in ("load", "source", "file", "status", "read", "loaded", "quarantined", "period", "current", "sha256", "finished"):
+        t.add_column(col)
+    for ld in loads:
+        t.add_row(
+            str(ld["load_id"]), ld["source_id"], ld["file_name"], ld["status"], f"{ld['rows_read']:,}", f"{ld['rows_loaded']:,}",
+            f"{ld['rows_quarantined']:,}", f"{ld['period_start'] or ''}..{ld['period_end'] or ''}", "yes" if ld["current"] else "",
+            ld["sha256"][:12], str(ld["finished_at"])[:19],
+        )
+    console.print(t)
+
+
+@app.command()
+def check(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
+    """Integrity checks over the warehouse: missing months, duplicates, unknown territories,
+    impossible combinations, late registrations, outliers. Exit code 1 when a check of severity error finds something."""
+    results = _ws(workspace).check()
+    if as_json:
+        _print_json([r.to_dict() for r in results])
+    else:
+        print_check_report(results)
+    if any(r.severity == "error" and r.count for r in results):
+        raise typer.Exit(1)
+
+
+def print_check_report(results: list[Any]) -> None:
+    t = Table(header_style="bold", title="Integrity checks / Verificaciones de integridad")
+    for col in ("check", "severity", "found", "what", "examples"):
+        t.add_column(col, overflow="fold")
+    colours = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for r in results:
+        ex = "; ".join(", ".join(f"{k}={v}" for k, v in d.items()) for d in r.details[:2])
+        sev = f"[{colours[r.severity]}]{r.severity}[/]" if r.count else r.severity
+        t.add_row(r.check, sev, f"{r.count:,}", f"{r.title_en}\n[dim]{r.title_es}[/]", ex[:200])
+    console.print(t)
+
+
+@app.command()
+def quarantine(
+    load_id: Annotated[int, typer.Argument(help="The load whose quarantined rows to export (see `segura status`).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write: .csv or .xlsx.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Export a load's quarantined rows with their reasons, to send back to the institution.
+    Names and documents are withheld; formula payloads are neutralised."""
+    n = _ws(workspace).export_quarantine(load_id, out)
+    console.print(f"{n:,} quarantined rows written to {out}")
+
+
+# -- territory and population ---------------------------------------------------------------------
+
+
+@territory_app.command("import")
+def territory_import(
+    file: Annotated[Path, typer.Argument(help="CSV (code,name,level,parent_code[,iso_3166_2]) or boundaries: GeoJSON, TopoJSON, Shapefile, GeoPackage.")],
+    code_field: Annotated[str, typer.Option(help="Column or property with the territory code.")] = "code",
+    name_field: Annotated[str, typer.Option(help="Column or property with the name.")] = "name",
+    level_field: Annotated[str, typer.Option(help="Column with the level.")] = "level",
+    parent_field: Annotated[str, typer.Option(help="Column with the parent's code.")] = "parent_code",
+    iso_field: Annotated[str, typer.Option(help="Column with the ISO 3166-2 code.")] = "iso_3166_2",
+    level: Annotated[Optional[str], typer.Option(help="One level for every row (e.g. admin2).")] = None,  # noqa: UP045
+    parent: Annotated[Optional[str], typer.Option(help="One parent code for every row.")] = None,  # noqa: UP045
+    parent_prefix: Annotated[Optional[int], typer.Option(help="The parent's code is the first N characters of the code (INEGI, DANE, INE).")] = None,  # noqa: UP045
+    pad: Annotated[Optional[int], typer.Option(help="Left-pad codes with zeros to this width (codes that lost their leading zero).")] = None,  # noqa: UP045
+    exclude: Annotated[Optional[list[str]], typer.Option(help="A code to leave out (repeatable): lakes, claimed areas.")] = None,  # noqa: UP045
+    no_repair: Annotated[bool, typer.Option("--no-repair", help="Refuse invalid geometries instead of repairing them.")] = False,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Import territories with their codes, names, levels, parents and boundaries (atomic; errors stop it)."""
+    from segura.ingest.territory import FieldNames, TerritoryOptions, import_territories
+
+    ws = _ws(workspace)
+    opts = TerritoryOptions(
+        fields=FieldNames(code_field, name_field, level_field, parent_field, iso_field),
+        level=level, parent=parent, parent_prefix=parent_prefix, pad=pad, exclude=tuple(exclude or ()), repair=not no_repair,
+    )
+    with ws.warehouse() as wh:
+        report = import_territories(wh, file, ws.settings, opts)
+    if as_json:
+        _print_json({**report.__dict__, "issues": [i.__dict__ for i in report.issues]})
+    else:
+        for i in report.issues:
+            colour = "red" if i.severity == "error" else "yellow"
+            console.print(f"[{colour}]{i.severity}[/] {report.file} row {i.row}, {i.column} = {i.value!r}: {i.message}")
+        if not report.errors:
+            console.print(f"{report.imported:,} territories imported from {report.file} ({', '.join(f'{k} {v}' for k, v in report.by_level.items())}; {report.with_geometry:,} with boundaries; {report.excluded} excluded)")
+    if report.errors:
+        err.print(f"{len(report.errors)} error(s): nothing was imported.")
+        raise typer.Exit(3)
+
+
+@population_app.command("import")
+def population_import(
+    file: Annotated[Path, typer.Argument(help="CSV: territory_code,year,sex,age_group,population[,source]")],
+    source: Annotated[Optional[str], typer.Option(help="Name of the source (default: the file name).")] = None,  # noqa: UP045
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Import population denominators (replaces the same years of the same source)."""
+    from segura.ingest.population import import_population
+
+    ws = _ws(workspace)
+    with ws.warehouse() as wh:
+        report = import_population(wh, file, source=source)
+    if as_json:
+        _print_json({**report.__dict__, "issues": [i.__dict__ for i in report.issues]})
+    else:
+        for i in report.issues:
+            console.print(f"[red]error[/] {report.file} row {i.row}, {i.column} = {i.value!r}: {i.message}")
+        if not report.issues:
+            console.print(f"{report.imported:,} population rows imported: {report.territories:,} territories, years {', '.join(map(str, report.years))}")
+    if report.issues:
+        raise typer.Exit(3)
+
+
+# -- demo ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Folder for the sample observatory.")] = Path("segura-demo"),
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after the reports instead of serving the portal.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the sample generator.")] = 2026,
+) -> None:
+    """Create the sample observatory (Guanajuato and Morelos, 2014-2015), load its three institutions'
+    extracts, and print the load and check reports."""
+    from segura.pipeline import DEMO_EXTRACTS, run_demo
+
+    with _progress() as progress:
+        tasks = {src: progress.add_task(f"{src}: {name}", total=len(STEPS), step="waiting") for src, name in DEMO_EXTRACTS}
+
+        def on_step(source: str, _file: str, step: str) -> None:
+            progress.update(tasks[source], completed=STEPS.index(step) if step in STEPS else 0, step=step)
+
+        result = run_demo(directory, seed=seed, on_message=progress.console.print, on_step=on_step)
+        for report in result.loads:
+            progress.update(tasks[report.source], completed=len(STEPS), step=report.status.replace("_", " "))
+    for report in result.loads:
+        print_load_report(report)
+    print_check_report(result.checks)
+    if result.adds_up:
+        console.print("\n[bold green]Every load adds up: rows read = loaded + quarantined.[/]")
+    else:
+        console.print("\n[bold red]A load does not add up or was rejected.[/]")
+        raise typer.Exit(1)
+    if not no_serve:
+        console.print("\nThe open data portal arrives in a later version of Segura; nothing to serve yet.")
+
+
+def main() -> None:
+    try:
+        app()
+    except SeguraError as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(e.exit_code)

@@ -1,0 +1,68 @@
+"""The stages of Segura as data, and the demo that runs them on the sample observatory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from segura.ingest.report import LoadReport
+from segura.workspace import Workspace
+
+# Each stage: (name, what it does). Later issues add reconcile, indicators, analysis, publish.
+STAGES: tuple[tuple[str, str], ...] = (
+    ("ingest", "read, map, validate and load each institution's extract"),
+    ("check", "integrity checks over the warehouse"),
+)
+
+DEMO_EXTRACTS = (
+    ("police", "police_2014_2015.csv"),
+    ("forensic", "forensic_2014_2015.xlsx"),
+    ("prosecutors", "prosecutors_2014_2015.csv"),
+)
+
+
+@dataclass
+class DemoResult:
+    workspace: Workspace
+    messages: list[str] = field(default_factory=list)
+    loads: list[LoadReport] = field(default_factory=list)
+    checks: list[Any] = field(default_factory=list)
+
+    @property
+    def adds_up(self) -> bool:
+        return all(r.ok and r.adds_up for r in self.loads)
+
+
+def run_demo(
+    directory: Path,
+    *,
+    seed: int = 2026,
+    on_message: Callable[[str], None] | None = None,
+    on_step: Callable[[str, str, str], None] | None = None,
+) -> DemoResult:
+    """Create the sample observatory in `directory`, load its three extracts and check the warehouse.
+
+    `on_step(source, file, step)` is called as each load moves through its steps (for progress bars).
+    """
+    from segura.ingest.population import import_population
+    from segura.ingest.territory import import_territories
+    from segura.sample.generate import generate_sample, packaged_data
+
+    say = on_message or (lambda _m: None)
+    ws = Workspace.init(directory, name="Observatorio de muestra: Guanajuato y Morelos", country="MX")
+    result = DemoResult(workspace=ws)
+    say(f"Sample observatory at {ws.root}")
+    summary = generate_sample(ws.root, seed=seed)
+    data = packaged_data()
+    with ws.warehouse() as wh:
+        terr = import_territories(wh, data["territory"], ws.settings)
+        pop = import_population(wh, data["population"], source="CONAPO")
+    say(f"territories: {terr.imported:,} ({', '.join(f'{k} {v}' for k, v in terr.by_level.items())}); population rows: {pop.imported:,}")
+    say(f"extracts generated from {summary.victims:,} INEGI homicide victims (seed {seed})")
+    for source, name in DEMO_EXTRACTS:
+        step = (lambda s, src=source, f=name: on_step(src, f, s)) if on_step else None
+        result.loads.append(ws.ingest(source, ws.root / "inbox" / name, on_step=step))
+    result.checks = ws.check()
+    return result

@@ -53,12 +53,13 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     names = municipality_names(args.data)
-    codes = write_territory(args.data, args.out / "territory.geojson", names)
+    codes, vertices = write_territory(args.data, args.out / "territory.geojson", names)
     pop_rows = write_population(args.data, args.out / "population.csv", set(codes))
     dropped = write_homicides(args.data, args.out / "homicides.csv", codes)
     report = {
         "municipalities": {st: sum(c[:2] == st for c in codes) for st in STATES},
         "coverage_simplify_tolerance_degrees": TOLERANCE,
+        "vertices_before_after": vertices,
         "coordinate_decimals": 5,
         "population_rows": pop_rows,
         "population_folded": SPLIT_FROM,
@@ -90,17 +91,27 @@ def _geojson(geom: shapely.Geometry | None) -> dict | None:
     return json.loads(json.dumps(gj, allow_nan=False), parse_float=lambda s: round(float(s), 5))
 
 
-def write_territory(data: Path, path: Path, names: dict[str, str]) -> list[str]:
+def write_territory(data: Path, path: Path, names: dict[str, str]) -> tuple[list[str], dict[str, list[int]]]:
     states = pyogrio.read_dataframe(data / "mx_estados.shp", columns=["CVEGEO"])
     munis = pyogrio.read_dataframe(data / "mx_municipios_2457.shp")
     features = [_feature("MX", "México", "country", None, None, None)]
     codes: list[str] = []
+    vertices = {"admin1": [0, 0], "admin2": [0, 0]}
+
+    def count(level: str, before: list, after: list) -> None:
+        vertices[level][0] += int(shapely.get_num_coordinates(before).sum())
+        vertices[level][1] += int(shapely.get_num_coordinates(after).sum())
+
     for st, (name, iso) in STATES.items():
         sgeom = states.loc[states["CVEGEO"] == st, "geometry"].tolist()
-        features.append(_feature(st, name, "admin1", "MX", iso, _coverage(sgeom)[0]))
+        simple = _coverage(sgeom)
+        count("admin1", sgeom, simple)
+        features.append(_feature(st, name, "admin1", "MX", iso, simple[0]))
     for st in STATES:
         sub = munis[munis["id"].str[:2] == st].sort_values("id")
-        for code, geom in zip(sub["id"], _coverage(sub.geometry.tolist()), strict=True):
+        simple = _coverage(sub.geometry.tolist())
+        count("admin2", sub.geometry.tolist(), simple)
+        for code, geom in zip(sub["id"], simple, strict=True):
             features.append(_feature(code, names[code], "admin2", st, None, geom))
             codes.append(code)
     fc = {
@@ -112,7 +123,7 @@ def write_territory(data: Path, path: Path, names: dict[str, str]) -> list[str]:
     # one feature per line: small diffs, still compact
     text = text.replace(',{"type":"Feature"', ',\n{"type":"Feature"')
     path.write_text(text + "\n", encoding="utf-8")
-    return codes
+    return codes, vertices
 
 
 def _feature(code: str, name: str, level: str, parent: str | None, iso: str | None, geom: shapely.Geometry | None) -> dict:

@@ -102,13 +102,14 @@ def print_load_report(report: LoadReport) -> None:
         console.print(f"  replaces the earlier extract for {len(report.replaces)} month(s): " + ", ".join(f"{r['month']} (load {r['load_id']})" for r in report.replaces[:6]))
     for d in report.decisions:
         console.print(f"  [dim]{d}[/]")
-    if report.findings:
-        t = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
-        for col in ("rule", "severity", "column", "rows", "first row", "example"):
-            t.add_column(col, overflow="fold")
-        for f in report.findings:
-            t.add_row(f.rule, f.severity, f.column or "", f"{f.rows:,}", str(f.example.row or ""), f.example.message[:160])
-        console.print(t)
+    colours = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for f in report.findings:
+        ex = f.example
+        console.print(
+            f"  [{colours.get(f.severity, 'white')}]{f.severity:7s}[/] [bold]{f.rule}[/] · {f.column or ''} · "
+            f"{f.rows:,} row{'s' if f.rows != 1 else ''}, first row {ex.row}: {ex.message}",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -185,15 +186,13 @@ def check(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
 
 
 def print_check_report(results: list[Any]) -> None:
-    t = Table(header_style="bold", title="Integrity checks / Verificaciones de integridad")
-    for col in ("check", "severity", "found", "what", "examples"):
-        t.add_column(col, overflow="fold")
+    console.print("\n[bold]Integrity checks / Verificaciones de integridad[/]")
     colours = {"error": "red", "warning": "yellow", "info": "cyan"}
     for r in results:
-        ex = "; ".join(", ".join(f"{k}={v}" for k, v in d.items()) for d in r.details[:2])
-        sev = f"[{colours[r.severity]}]{r.severity}[/]" if r.count else r.severity
-        t.add_row(r.check, sev, f"{r.count:,}", f"{r.title_en}\n[dim]{r.title_es}[/]", ex[:200])
-    console.print(t)
+        mark = f"[{colours[r.severity]}]{r.severity:7s}[/]" if r.count else "[green]ok     [/]"
+        console.print(f"  {mark} [bold]{r.check}[/] · {r.count:,} · {r.title_en} / {r.title_es}", highlight=False)
+        for d in r.details[:3]:
+            console.print("      " + ", ".join(f"{k}={v}" for k, v in d.items()), highlight=False, style="dim")
 
 
 @app.command()

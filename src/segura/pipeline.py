@@ -48,17 +48,16 @@ def run_demo(
     """
     from segura.ingest.population import import_population
     from segura.ingest.territory import import_territories
-    from segura.sample.generate import generate_sample, packaged_data
+    from segura.sample import generate_sample, packaged_path
 
     say = on_message or (lambda _m: None)
     ws = Workspace.init(directory, name="Observatorio de muestra: Guanajuato y Morelos", country="MX")
     result = DemoResult(workspace=ws)
     say(f"Sample observatory at {ws.root}")
     summary = generate_sample(ws.root, seed=seed)
-    data = packaged_data()
     with ws.warehouse() as wh:
-        terr = import_territories(wh, data["territory"], ws.settings)
-        pop = import_population(wh, data["population"], source="CONAPO")
+        terr = import_territories(wh, packaged_path("territory.geojson"), ws.settings)
+        pop = import_population(wh, packaged_path("population.csv"), source="CONAPO")
     say(f"territories: {terr.imported:,} ({', '.join(f'{k} {v}' for k, v in terr.by_level.items())}); population rows: {pop.imported:,}")
     say(f"extracts generated from {summary.victims:,} INEGI homicide victims (seed {seed})")
     for source, name in DEMO_EXTRACTS:

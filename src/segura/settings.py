@@ -177,7 +177,7 @@ def _check_age_aggregations(aggs: dict[str, Any], origin: str) -> None:
             )
         spans.append((rng[0], rng[1], name))
     spans.sort()
-    for (lo1, hi1, n1), (lo2, _hi2, n2) in zip(spans, spans[1:], strict=False):
+    for (_lo1, hi1, n1), (lo2, _hi2, n2) in zip(spans, spans[1:], strict=False):
         if lo2 <= hi1:
             raise ConfigError(f"{origin}: age ranges {n1!r} and {n2!r} overlap at age {lo2}")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,12 +32,23 @@ HASH_CHUNK = 8 * 1024 * 1024
 VALUE_CHARS = 1000  # values in issues and quarantine messages are cut here (the file keeps them whole)
 
 
-def file_sha256(path: Path) -> str:
+C1_BYTES = re.compile(rb"[\x80-\x9f]")
+
+
+def scan_file(path: Path) -> tuple[str, bool]:
+    """One pass over the file: its sha256, and whether it has bytes 0x80-0x9F (which cp1252 and
+    Latin-1 read differently, so the cp1252 repair is needed only when they occur)."""
     h = hashlib.sha256()
+    c1 = False
     with path.open("rb") as fh:
         while chunk := fh.read(HASH_CHUNK):
             h.update(chunk)
-    return h.hexdigest()
+            c1 = c1 or C1_BYTES.search(chunk) is not None
+    return h.hexdigest(), c1
+
+
+def file_sha256(path: Path) -> str:
+    return scan_file(path)[0]
 
 
 def parse_period(text: str) -> tuple[dt.date, dt.date]:
@@ -73,7 +85,7 @@ def load_extract(
     started = time.perf_counter()
     path = Path(path)
     step("hashing")
-    sha = file_sha256(path) if path.is_file() else ""
+    sha, has_c1 = scan_file(path) if path.is_file() else ("", False)
     report = LoadReport(source=mapping.source, file=path.name, sha256=sha, status="loaded")
     con = wh.con
     earlier = con.execute(
@@ -96,7 +108,7 @@ def load_extract(
             _register_source(con, mapping)
             load_id = int(con.execute("SELECT nextval('load_seq')").fetchone()[0])  # type: ignore[index]
             step("reading")
-            staged = stage_extract(con, path, mapping)
+            staged = stage_extract(con, path, mapping, has_c1=has_c1)
             step("validating")
             compiled = compile_checks(con, mapping, staged, today=today or dt.date.today(), period=period, event_level=event_level)
             _validate(con, compiled)
@@ -159,6 +171,8 @@ def _validate(con: duckdb.DuckDBPyConnection, compiled: Compiled) -> None:
                  || m.expected || coalesce(' (' || v.i.h || ')', '') AS message
         FROM (SELECT _row, unnest(issues) AS i FROM _val WHERE len(issues) > 0) v
         JOIN _rulemsg m ON m.id = v.i.r
+        -- a total or footer row is reported as such, not with every field it lacks
+        QUALIFY m.rule = 'skip_row' OR NOT bool_or(m.rule = 'skip_row') OVER (PARTITION BY v._row)
         """,
         [VALUE_CHARS],
     )

@@ -42,13 +42,15 @@ def import_population(wh: Warehouse, path: Path, *, source: str | None = None) -
     has_source = "source" in header
     sexes = ["F", "M", "_T"]
     ages = [c for c in codelist("age_group") if c != "_U"] + ["_T"]
+    # Built outside the f-string: before Python 3.12 an f-string expression cannot hold a backslash.
+    source_sql = "coalesce(nullif(trim(source), ''), ?)" if has_source else "?"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _pop AS
         SELECT row_number() OVER () + 1 AS _row, trim(territory_code) AS territory_code, trim(year) AS year_raw,
                TRY_CAST(trim(year) AS INTEGER) AS year, trim(sex) AS sex, trim(age_group) AS age_group,
                trim(population) AS pop_raw, TRY_CAST(trim(population) AS DOUBLE) AS population,
-               {'coalesce(nullif(trim(source), \'\'), ?)' if has_source else '?'} AS source
+               {source_sql} AS source
         FROM read_csv(?, header = true, all_varchar = true)
         """,  # noqa: S608 (fixed text)
         [source or path.stem, str(path)],

@@ -13,10 +13,13 @@ CSV is streamed by DuckDB's reader (parallel, constant memory); XLSX goes throug
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from segura.errors import ExtractRejected
-from segura.ingest.encoding import C1_FROM, C1_TO, SAMPLE_BYTES, decide_encoding
+from segura.ingest.encoding import SAMPLE_BYTES, decide_encoding
 from segura.ingest.mapping import SourceMapping
 from segura.ingest.xlsx_guard import check_xlsx
 
@@ -51,12 +54,15 @@ def header_key(name: str) -> str:
     return " ".join(str(name).split()).casefold()
 
 
-def stage_extract(con: duckdb.DuckDBPyConnection, path: Path, mapping: SourceMapping) -> Staged:
+def stage_extract(con: duckdb.DuckDBPyConnection, path: Path, mapping: SourceMapping, *, has_c1: bool = True) -> Staged:
+    """Stage the extract; `has_c1` says whether the file has bytes 0x80-0x9F (see `load.scan_file`)."""
     if not path.is_file():
         raise ExtractRejected(f"{path}: no such file", file=str(path))
     if path.stat().st_size == 0:
         raise ExtractRejected(f"{path.name}: the file is empty (0 bytes); ask the institution to send it again", file=str(path))
-    reader = {"csv": _stage_csv, "xlsx": _stage_xlsx, "parquet": _stage_parquet}[mapping.format]
+    if mapping.format == "csv":
+        return _stage_csv(con, path, mapping, has_c1=has_c1)
+    reader = {"xlsx": _stage_xlsx, "parquet": _stage_parquet}[mapping.format]
     return reader(con, path, mapping)
 
 
@@ -101,7 +107,7 @@ def check_header(header: list[str], mapping: SourceMapping, path: Path, *, delim
 # -- CSV -------------------------------------------------------------------------------------------
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: SourceMapping) -> Staged:
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: SourceMapping, *, has_c1: bool) -> Staged:
     where = str(mapping.path or mapping.source)
     decision = decide_encoding(
         path, mapping.encoding, delimiter=mapping.delimiter, quote=mapping.quote, header_row=mapping.header_row, mapping_name=where
@@ -109,23 +115,40 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: SourceMappin
     header = _read_csv_header(path, mapping, decision.encoding)
     column_of = check_header(header, mapping, path, delimiter=mapping.delimiter)
     n = len(header)
-    read_encoding = "latin-1" if decision.encoding == "cp1252" else decision.encoding
+    # DuckDB's built-in latin-1 refuses bytes 0x80-0x9F ("File is not latin-1 encoded"), where
+    # cp1252 has € ‚ „ … “ ” – — ™ ... A file with such bytes is transcoded to a UTF-8 copy first
+    # (streamed; lines unchanged, so row numbers are too); any other cp1252 or Latin-1 file is
+    # read as Latin-1, which equals cp1252 on every byte outside 0x80-0x9F.
+    read_path, read_encoding, transcoded = path, decision.encoding, None
+    if decision.encoding in ("cp1252", "latin-1"):
+        read_encoding = "latin-1"
+        if has_c1:
+            transcoded = read_path = _transcode_cp1252(con, path)
+            read_encoding = "utf-8"
     columns = {f"c{i}": "VARCHAR" for i in range(n)}
     con.execute("DROP TABLE IF EXISTS _stg0")
-    con.execute(
-        """
-        CREATE TEMP TABLE _stg0 AS SELECT * FROM read_csv(
-            ?, columns = ?, header = true, skip = ?, delim = ?, quote = ?, escape = ?,
-            encoding = ?, auto_detect = false, strict_mode = true, null_padding = false,
-            store_rejects = true, rejects_table = '_rej_errors', rejects_scan = '_rej_scans',
-            max_line_size = ?, buffer_size = ?, nullstr = '', parallel = true)
-        """,
-        [str(path), columns, mapping.header_row - 1, mapping.delimiter, mapping.quote, mapping.quote, read_encoding, MAX_LINE_BYTES, BUFFER_BYTES],
-    )
-    if decision.encoding == "cp1252":
-        fixes = ", ".join(f"translate(c{i}, ?, ?) AS c{i}" for i in range(n))
-        params = [C1_FROM, C1_TO] * n
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _stg0 AS SELECT {fixes} FROM _stg0", params)  # noqa: S608 (our own names)
+    # DuckDB appends to an existing rejects table: without this, a second load on the same
+    # connection would count the first file's rejected lines as its own.
+    con.execute("DROP TABLE IF EXISTS _rej_errors")
+    con.execute("DROP TABLE IF EXISTS _rej_scans")
+    try:
+        con.execute(
+            """
+            CREATE TEMP TABLE _stg0 AS SELECT * FROM read_csv(
+                ?, columns = ?, header = true, skip = ?, delim = ?, quote = ?, escape = ?,
+                encoding = ?, auto_detect = false, strict_mode = true, null_padding = false,
+                store_rejects = true, rejects_table = '_rej_errors', rejects_scan = '_rej_scans',
+                max_line_size = ?, buffer_size = ?, nullstr = '', parallel = true)
+            """,
+            [str(read_path), columns, mapping.header_row - 1, mapping.delimiter, mapping.quote, mapping.quote, read_encoding, MAX_LINE_BYTES, BUFFER_BYTES],
+        )
+    except duckdb.InvalidInputException as e:
+        # Strict mode stops on a file whose lines end in both \r\n and \n (e.g. a footer appended
+        # on another system): say where, instead of letting DuckDB's error escape the load.
+        raise ExtractRejected(f"{path.name}: the CSV reader cannot split the file into records{_line_ending_change(path, mapping.quote)}. ({str(e).splitlines()[0]})", file=str(path)) from e
+    finally:
+        if transcoded is not None:
+            transcoded.unlink(missing_ok=True)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _rejects AS
@@ -154,6 +177,47 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: SourceMappin
     return staged
 
 
+def _keep_undefined_cp1252(err: UnicodeError) -> tuple[str, int]:
+    """The 5 bytes cp1252 leaves undefined (0x81 0x8D 0x8F 0x90 0x9D) keep their Latin-1 reading
+    (U+0081 ...), as the WHATWG windows-1252 decoder does: nothing is lost."""
+    assert isinstance(err, UnicodeDecodeError)
+    return "".join(chr(b) for b in err.object[err.start : err.end]), err.end
+
+
+def _transcode_cp1252(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
+    """A UTF-8 copy of a cp1252 file, next to the warehouse's spill files; the caller deletes it."""
+    codecs.register_error("segura-cp1252", _keep_undefined_cp1252)
+    setting = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]  # type: ignore[index]
+    folder = str(setting) if setting and Path(str(setting)).is_dir() else None
+    fd, name = tempfile.mkstemp(prefix="cp1252-", suffix=".csv", dir=folder)
+    with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
+        while chunk := src.read(8 * 1024 * 1024):  # one byte per character: any chunk boundary is safe
+            dst.write(chunk.decode("cp1252", errors="segura-cp1252").encode("utf-8"))
+    return Path(name)
+
+
+def _line_ending_change(path: Path, quote: str) -> str:
+    """Where the file's line endings change (\r\n vs \n), outside quoted values; '' if they don't."""
+    q = quote.encode("latin-1", errors="replace")
+    first: bytes | None = None
+    inside = False
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.count(q) % 2:
+                inside = not inside
+            if not inside and line.endswith(b"\n"):  # the end of a record, not of a line in a quoted value
+                ending = b"\r\n" if line.endswith(b"\r\n") else b"\n"
+                if first is None:
+                    first = ending
+                elif ending != first:
+                    names = {b"\r\n": "\\r\\n (Windows)", b"\n": "\\n (Unix)"}
+                    return (
+                        f": line {number} ends with {names[ending]} but line 1 ends with {names[first]}; "
+                        "save the file again with one kind of line ending, or ask the institution to resend it"
+                    )
+    return ""
+
+
 def _read_csv_header(path: Path, mapping: SourceMapping, encoding: str) -> list[str]:
     with path.open("rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
@@ -171,29 +235,39 @@ def _read_csv_header(path: Path, mapping: SourceMapping, encoding: str) -> list[
     )
 
 
-def _finish_staging(con: duckdb.DuckDBPyConnection, header_row: int, header: list[str], column_of: dict[str, str]) -> Staged:
-    """Give every staged record its row number, counting the records the reader rejected."""
+def _finish_staging(
+    con: duckdb.DuckDBPyConnection, header_row: int, header: list[str], column_of: dict[str, str], *, fix: str | None = None
+) -> Staged:
+    """Give every staged record its row number, counting the records the reader rejected.
+
+    `fix` is an SQL template applied to each column `c{i}` (the cp1252 repair), or None.
+    """
+    cols = ", ".join((fix.format(i=i) if fix else f"c{i}") + f" AS c{i}" for i in range(len(header)))
     staged = con.execute("SELECT count(*) FROM _stg0").fetchone()[0]  # type: ignore[index]
     rejected = con.execute("SELECT count(*) FROM _rejects").fetchone()[0]  # type: ignore[index]
     # Rows inserted inside a transaction get row ids from a high base (2^55); count from it.
     base = int(con.execute("SELECT coalesce(min(rowid), 0) FROM _stg0").fetchone()[0])  # type: ignore[index]
+    kind = "TABLE" if fix else "VIEW"  # a repair is computed once, not on every scan
     if rejected == 0:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _stg AS SELECT rowid - {base} + {int(header_row) + 1} AS _row, * FROM _stg0")
+        con.execute(f"CREATE OR REPLACE TEMP {kind} _stg AS SELECT rowid - {base} + {int(header_row) + 1} AS _row, {cols} FROM _stg0")  # noqa: S608
     else:
         # Rejected records R_1 < R_2 < ... (record numbers) come before good row i (0-based) iff
-        # R_j - j <= i; so good row i is record i + 1 + #{j : R_j - j <= i}.
+        # R_j - j <= i; so good row i is record i + 1 + #{j : R_j - j <= i}. Consecutive rejected
+        # records share a threshold: keep the largest count for each, or the ASOF join picks any.
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE _reject_thresholds AS
-            SELECT (_row - ?) - row_number() OVER (ORDER BY _row) AS t, row_number() OVER (ORDER BY _row) AS k
-            FROM _rejects""",
+            SELECT t, max(k) AS k FROM (
+                SELECT (_row - ?) - row_number() OVER (ORDER BY _row) AS t, row_number() OVER (ORDER BY _row) AS k
+                FROM _rejects)
+            GROUP BY t""",
             [header_row],
         )
         con.execute(
             f"""
-            CREATE OR REPLACE TEMP VIEW _stg AS
-            SELECT s.rowid - {base} + 1 + coalesce(r.k, 0) + {int(header_row)} AS _row, s.*
-            FROM _stg0 s ASOF LEFT JOIN _reject_thresholds r ON s.rowid - {base} >= r.t"""
+            CREATE OR REPLACE TEMP {kind} _stg AS
+            SELECT s.rowid - {base} + 1 + coalesce(r.k, 0) + {int(header_row)} AS _row, {cols}
+            FROM _stg0 s ASOF LEFT JOIN _reject_thresholds r ON s.rowid - {base} >= r.t"""  # noqa: S608
         )
     return Staged(header=header, column_of=column_of, rows_staged=int(staged), rows_rejected=int(rejected))
 
@@ -305,15 +379,13 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, mapping: SourceMa
         raise ExtractRejected(f"{path.name}: not a readable Parquet file: {e}", file=str(path)) from e
     header = [d[0] for d in desc]
     column_of = check_header(header, mapping, path)
-    # Positional names keep the institution's column names out of the SQL text.
-    casts = ", ".join(f"CAST(COLUMNS(*)[{i + 1}] AS VARCHAR) AS c{i}" for i in range(len(header)))
+    # Positional references (#2, #3, ...) keep the institution's column names out of the SQL text.
+    cols = ", ".join(f"CAST(#{i + 2} AS VARCHAR) AS c{i}" for i in range(len(header)))
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _stg0 AS SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) FROM read_parquet(?, file_row_number = true)",  # noqa: S608
+        f"CREATE OR REPLACE TEMP TABLE _stg0 AS SELECT _row, {cols} FROM (SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "  # noqa: S608
+        "FROM read_parquet(?, file_row_number = true))",
         [str(path)],
     )
-    cols = ", ".join(f"CAST(#{i + 2} AS VARCHAR) AS c{i}" for i in range(len(header)))
-    del casts
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _stg0 AS SELECT _row, {cols} FROM _stg0")  # noqa: S608
     con.execute("CREATE OR REPLACE TEMP VIEW _stg AS SELECT * FROM _stg0")
     _register_rejects(con, [])
     n = con.execute("SELECT count(*) FROM _stg0").fetchone()[0]  # type: ignore[index]

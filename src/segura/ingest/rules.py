@@ -75,6 +75,14 @@ class Compiled:
     notes: list[str] = field(default_factory=list)
 
 
+_FORMAT_WORDS = {"%d": "dd", "%m": "mm", "%Y": "yyyy", "%y": "yy", "%H": "HH", "%M": "MM", "%S": "SS", "%b": "mon", "%B": "month", "%I": "hh", "%p": "AM/PM", "%j": "ddd"}
+
+
+def readable_format(fmt: str) -> str:
+    """'%d/%m/%Y' -> 'dd/mm/yyyy': how a person writes a date format."""
+    return re.sub(r"%[a-zA-Z]", lambda m: _FORMAT_WORDS.get(m.group(0), m.group(0)), fmt)
+
+
 def _lit_date(d: dt.date) -> str:
     return f"DATE '{d.isoformat()}'"
 
@@ -144,7 +152,7 @@ def compile_checks(
             formats = formats + ([x for x in fmt_extra if x not in formats] if f.kind == "date" else [x for x in ("%H:%M:%S", "%H:%M") if x not in formats])
             cast = "DATE" if f.kind == "date" else "TIME"
             typed[name] = f"CAST(TRY_STRPTIME({r}, {_formats_sql(formats, where, name)}) AS {cast})"
-            shown = ", ".join(formats)
+            shown = ", ".join(readable_format(x) for x in formats)
             checks.append(Check("type", label, f"expected a {f.kind} in one of the formats {shown}; add the format to `dates.{name}` in the mapping if it is valid", f"{r} IS NOT NULL AND {typed[name]} IS NULL", r))
         elif f.kind == "bool":
             typed[name] = _bool_sql(r)
@@ -244,7 +252,14 @@ def compile_checks(
             continue
         active.append((len(active) + 1, check, sev))
     issue_items = [f"CASE WHEN {c.condition} THEN {{'r': {i}, 'v': CAST({c.value} AS VARCHAR), 'h': CAST({c.hint} AS VARCHAR)}} END" for i, c, _ in active]
-    issues = "list_filter([" + ", ".join(issue_items) + "], x -> x IS NOT NULL)" if issue_items else "[]"
+    # The list is built only for rows that fail some check: most rows pass, and building a list of
+    # NULLs for each of them costs more than evaluating the conditions twice for the few that fail.
+    any_fail = " OR ".join(f"coalesce({c.condition}, false)" for _, c, _ in active)
+    issues = (
+        f"CASE WHEN {any_fail} THEN list_filter([" + ", ".join(issue_items) + "], x -> x IS NOT NULL) ELSE [] END"
+        if issue_items
+        else "[]"
+    )
     error_ids = [i for i, _, sev in active if sev == "error"]
     ev = f"coalesce({typed['event_id']}, {typed['record_id']})"
     age = typed["age"]
@@ -281,7 +296,7 @@ def _resolved_columns(mapping: SourceMapping, staged: Staged) -> dict[str, str]:
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, col: str) -> list[str | None]:
-    return [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM _stg0").fetchall()]  # noqa: S608
+    return [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM _stg").fetchall()]  # noqa: S608
 
 
 def _register_map(con: duckdb.DuckDBPyConnection, name: str, raws: list[str | None], lookup: dict[str, str]) -> None:
@@ -289,7 +304,7 @@ def _register_map(con: duckdb.DuckDBPyConnection, name: str, raws: list[str | No
     pairs = [(r, lookup.get(r.strip().casefold())) for r in raws if r is not None]
     table = pa.table({"raw": pa.array([p[0] for p in pairs], pa.string()), "code": pa.array([p[1] for p in pairs], pa.string())})
     con.register(f"{name}_in", table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_in")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_in")  # noqa: S608 (our own table name)
     con.unregister(f"{name}_in")
 
 

@@ -40,7 +40,7 @@ def resolve_territories(con: duckdb.DuckDBPyConnection, spec: TerritorySpec, col
             "`segura territory import FILE`"
         )
     codes = {r[0]: r for r in rows}
-    distinct = con.execute(f"SELECT DISTINCT {', '.join(cols)} FROM _stg0").fetchall()  # noqa: S608 (positional names)
+    distinct = con.execute(f"SELECT DISTINCT {', '.join(cols)} FROM _stg").fetchall()  # noqa: S608 (positional names)
     if spec.by == "code":
         out = [_by_code(raw, spec, codes) for raw in distinct]
     else:

@@ -112,8 +112,8 @@ TABLES: tuple[str, ...] = (
         iccs_code VARCHAR,
         weapon VARCHAR,
         setting VARCHAR,
-        context VARCHAR[],
-        PRIMARY KEY (load_id, source_record_id)
+        context VARCHAR[]
+        -- (load_id, source_record_id) is unique: ingest guarantees it. No index, for load speed.
     )""",
     """
     CREATE TABLE IF NOT EXISTS person (
@@ -135,8 +135,8 @@ TABLES: tuple[str, ...] = (
         ethnicity VARCHAR,
         disability BOOLEAN,
         relationship VARCHAR,
-        perpetrator_sex VARCHAR,
-        PRIMARY KEY (load_id, source_record_id)
+        perpetrator_sex VARCHAR
+        -- (load_id, source_record_id) is unique: ingest quarantines duplicate record ids.
     )""",
     """
     CREATE TABLE IF NOT EXISTS person_identity (
@@ -148,8 +148,7 @@ TABLES: tuple[str, ...] = (
         full_name VARCHAR,
         document_type VARCHAR,
         document_number VARCHAR,
-        birth_date DATE,
-        PRIMARY KEY (load_id, person_id)
+        birth_date DATE
     )""",
 )
 

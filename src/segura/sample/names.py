@@ -16,6 +16,8 @@ from functools import cache
 
 import numpy as np
 
+# Frequency tables read best as text:
+# fmt: off
 MALE_GIVEN: dict[str, float] = {
     "José": 30, "Juan": 25, "José Luis": 18, "Miguel Ángel": 14, "Jesús": 12, "Francisco": 12,
     "Luis": 10, "Alejandro": 10, "Juan Carlos": 9, "Antonio": 8, "Jorge": 8, "Carlos": 8,
@@ -87,6 +89,7 @@ BIRTH_STATES_OTHER: dict[str, float] = {
     "DF": 6, "MC": 5, "MN": 4, "JC": 4, "QT": 3, "GR": 3, "PL": 2, "SP": 2, "MS": 1, "GT": 1, "NE": 0.5,
 }
 CURP_STATE = {"11": "GT", "17": "MS"}
+# fmt: on
 
 PARTICLES = {"DA", "DAS", "DE", "DEL", "DER", "DI", "DIE", "DD", "EL", "LA", "LOS", "LAS", "LE", "LES", "MAC", "MC", "VAN", "VON", "Y"}
 CURP_ALPHABET = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"

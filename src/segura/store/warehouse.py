@@ -21,7 +21,7 @@ from segura.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("spatial", "encodings")
+EXTENSIONS = ("spatial",)  # cp1252 is read as Latin-1 and fixed in SQL (see ingest.encoding)
 
 
 

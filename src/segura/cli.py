@@ -97,7 +97,7 @@ def print_load_report(report: LoadReport) -> None:
         f"   ({report.rows_with_warnings:,} loaded with warnings; {report.events:,} events)"
     )
     if report.months:
-        console.print(f"  period: {report.months[0]} to {report.months[-1]} ({len(report.months)} months)")
+        console.print(f"  period: {report.months[0]} to {report.months[-1]} ({len(report.months)} month{'s' if len(report.months) != 1 else ''})")
     if report.replaces:
         console.print(f"  replaces the earlier extract for {len(report.replaces)} month(s): " + ", ".join(f"{r['month']} (load {r['load_id']})" for r in report.replaces[:6]))
     for d in report.decisions:
@@ -193,6 +193,32 @@ def print_check_report(results: list[Any]) -> None:
         console.print(f"  {mark} [bold]{r.check}[/] · {r.count:,} · {r.title_en} / {r.title_es}", highlight=False)
         for d in r.details[:3]:
             console.print("      " + ", ".join(f"{k}={v}" for k, v in d.items()), highlight=False, style="dim")
+
+
+@app.command()
+def sources(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
+    """List the workspace's source mappings and check each one (keys, fields, code lists, ICCS codes)
+    without loading anything. Exit code 2 when a mapping has an error."""
+    from segura.ingest.rules import validate_mapping
+
+    ws = _ws(workspace)
+    results = []
+    for source_id in ws.source_ids():
+        try:
+            mapping = ws.mapping(source_id)
+            validate_mapping(mapping)
+            results.append({"source": source_id, "ok": True, "format": mapping.format, "columns": len(mapping.columns), "error": None})
+        except SeguraError as e:
+            results.append({"source": source_id, "ok": False, "format": None, "columns": None, "error": str(e)})
+    if as_json:
+        _print_json(results)
+    else:
+        for r in results:
+            console.print(f"  [green]ok[/]    {r['source']} ({r['format']}, {r['columns']} columns)" if r["ok"] else f"  [red]error[/] {r['source']}: {r['error']}", highlight=False)
+        if not results:
+            console.print(f"No mappings in {ws.sources_dir}; docs/guide.md explains how to write one.")
+    if not all(r["ok"] for r in results):
+        raise typer.Exit(2)
 
 
 @app.command()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from segura.errors import MappingError, WorkspaceError
+from segura.errors import ConfigError, MappingError, WorkspaceError
 from segura.settings import Settings, render_template
 from segura.store import Warehouse, open_warehouse
 
@@ -23,6 +23,15 @@ if TYPE_CHECKING:
     from segura.ingest.mapping import SourceMapping
 
 SETTINGS_FILE = "segura.toml"
+# IANA time zone of the capital, for the countries Segura's users are in (a workspace may change it).
+TIME_ZONES = {
+    "MX": "America/Mexico_City", "GT": "America/Guatemala", "HN": "America/Tegucigalpa", "SV": "America/El_Salvador",
+    "NI": "America/Managua", "CR": "America/Costa_Rica", "PA": "America/Panama", "BZ": "America/Belize",
+    "DO": "America/Santo_Domingo", "CO": "America/Bogota", "EC": "America/Guayaquil", "PE": "America/Lima",
+    "BO": "America/La_Paz", "CL": "America/Santiago", "AR": "America/Argentina/Buenos_Aires", "UY": "America/Montevideo",
+    "PY": "America/Asuncion", "BR": "America/Sao_Paulo", "VE": "America/Caracas", "JM": "America/Jamaica",
+    "TT": "America/Port_of_Spain", "HT": "America/Port-au-Prince", "CU": "America/Havana",
+}
 WAREHOUSE_FILE = "warehouse.duckdb"
 FOLDERS = ("sources", "inbox", "releases")
 
@@ -51,6 +60,8 @@ class Workspace:
                 overrides["workspace.name"] = name
             if country:
                 overrides["workspace.country"] = country.upper()
+                if country.upper() in TIME_ZONES:
+                    overrides["workspace.timezone"] = TIME_ZONES[country.upper()]
             toml.write_text(render_template(overrides), encoding="utf-8")
         ws = cls.open(root)
         ws.warehouse().close()  # creates the schema
@@ -102,12 +113,16 @@ class Workspace:
         from segura.ingest.load import load_extract, parse_period
 
         mapping = self.mapping(source_id)
+        try:
+            declared = parse_period(period) if period else None
+        except ValueError as e:
+            raise ConfigError(str(e)) from e
         with self.warehouse() as wh:
             return load_extract(
                 wh,
                 mapping,
                 Path(file),
-                period=parse_period(period) if period else None,
+                period=declared,
                 reload=reload,
                 event_level=str(self.settings["territory.event_level"]),
                 on_step=on_step,

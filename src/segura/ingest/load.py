@@ -197,7 +197,7 @@ def _write(con: duckdb.DuckDBPyConnection, load_id: int, m: SourceMapping, stage
         f"""
         INSERT INTO person
         SELECT ? || ':' || v_record_id, ?, ?, v_record_id, v_event_key, _row, {pm},
-               coalesce(lower(v_role), 'victim'), v_sex, v_gender_identity, v_sexual_orientation, v_age,
+               coalesce(v_role, 'victim'), v_sex, v_gender_identity, v_sexual_orientation, v_age,
                v_age_is_estimate, v_age_group, v_nationality, v_ethnicity, v_disability, v_relationship, v_perpetrator_sex
         FROM _val WHERE NOT has_error
         """,  # noqa: S608
@@ -233,7 +233,24 @@ def _write(con: duckdb.DuckDBPyConnection, load_id: int, m: SourceMapping, stage
         "INSERT INTO load_issue SELECT ?, _row, e.rule, 'error', e.column, e.value, e.message FROM (SELECT _row, unnest(errors) AS e FROM _rejects)",
         [load_id],
     )
-    months = {r[0] for r in con.execute(f"SELECT DISTINCT {pm} FROM _val WHERE NOT has_error AND v_{m.period} IS NOT NULL").fetchall()}  # noqa: S608
+    counts = dict(con.execute(f"SELECT {pm}, count(*) FROM _val WHERE NOT has_error AND v_{m.period} IS NOT NULL GROUP BY 1").fetchall())  # noqa: S608
+    months = set(counts)
+    if period is None:
+        # Without a declared period, a month with only a few rows here (a late registration in a
+        # monthly extract) must not replace a fuller earlier delivery of that month.
+        current = dict(
+            con.execute(
+                "SELECT period_month, count(*) FROM person_current WHERE source_id = ? GROUP BY 1", [m.source]
+            ).fetchall()
+        )
+        for month, n in sorted(counts.items()):
+            before = current.get(month, 0)
+            if n * 2 < before:
+                months.discard(month)
+                staged.decisions.append(
+                    f"{month:%Y-%m}: {n:,} row(s) here against {before:,} in the current data; the month was not "
+                    f"replaced (its rows stay in the history). Load with --period {month:%Y-%m} if this extract does cover it."
+                )
     if period is not None:
         cur = period[0].replace(day=1)
         while cur <= period[1]:

@@ -55,11 +55,32 @@ DEFAULT_DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
 DEFAULT_TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 
 
+class _MappingLoader(yaml.SafeLoader):
+    """YAML with YAML 1.2 scalars: `0101` stays text (not the octal number 65) and
+    `NO`, `off`, `si` stay text (not booleans); only true/false are booleans."""
+
+
+_MappingLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_MappingLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_MappingLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
+
+# Rules that protect the model itself: a mapping cannot lower them.
+FIXED_RULES = {
+    "duplicate_record_id": "two rows with the same record id would become one person twice",
+    "csv_structure": "a row that cannot be split into fields cannot be loaded",
+    "encoding": "bytes that are not text cannot be loaded",
+    "xlsx_structure": "a value outside the sheet's columns cannot be loaded",
+}
+
+
 @dataclass(frozen=True)
 class TerritorySpec:
     by: Literal["name", "code"]
     columns: tuple[str, ...]
-    level: str
+    level: str | None  # None: the workspace's territory.event_level
     pad: tuple[int, ...] = ()
     aliases: dict[str, str] = field(default_factory=dict)  # raw name -> territory code
 
@@ -132,7 +153,7 @@ class SourceMapping:
     def parse(cls, text: str, *, path: Path | None = None) -> SourceMapping:
         where = str(path) if path else "<mapping>"
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_MappingLoader)  # noqa: S506 (a SafeLoader subclass)
         except yaml.YAMLError as e:
             raise MappingError(f"{where}: not valid YAML: {e}") from e
         if not isinstance(data, dict):
@@ -225,6 +246,9 @@ def _build(data: dict[str, Any], text: str, path: Path | None, where: str) -> So
     for fname, vmap in values_raw.items():
         if fname not in FIELD_BY_NAME:
             raise _err(where, f"values.{fname}: unknown field{_suggest(fname, FIELD_BY_NAME)}")
+        if FIELD_BY_NAME[fname].kind != "code":
+            coded = ", ".join(f.name for f in FIELD_BY_NAME.values() if f.kind == "code")
+            raise _err(where, f"values.{fname}: {fname} has no code list, so values cannot apply; coded fields are {coded}")
         values[fname] = _str_map(where, f"values.{fname}", vmap)
     codes = _str_map(where, "codes", data.get("codes"))
     defaults = _str_map(where, "defaults", data.get("defaults"))
@@ -258,8 +282,9 @@ def _build(data: dict[str, Any], text: str, path: Path | None, where: str) -> So
             raise _err(where, f"required: unknown field {r!r}{_suggest(r, FIELD_BY_NAME)}")
         if r not in seen and r not in defaults and not (r == TERRITORY_TARGET and territory):
             raise _err(where, f"required field {r!r} is not filled by any column or default")
-    if period not in required:
-        required = (*required, period)
+    for always in ("record_id", period):
+        if always not in required:
+            required = (*required, always)
 
     rules = _str_map(where, "rules", data.get("rules"))
     from segura.ingest.rules import RULE_NAMES  # noqa: PLC0415  (rules import mapping types)
@@ -269,6 +294,8 @@ def _build(data: dict[str, Any], text: str, path: Path | None, where: str) -> So
             raise _err(where, f"rules.{rule}: unknown rule{_suggest(rule, RULE_NAMES)}")
         if sev not in SEVERITIES:
             raise _err(where, f"rules.{rule}: severity {sev!r}; expected error, warning or off")
+        if rule in FIXED_RULES and sev != "error":
+            raise _err(where, f"rules.{rule} is always an error: {FIXED_RULES[rule]}")
 
     return SourceMapping(
         source=source,
@@ -323,7 +350,7 @@ def _territory(where: str, raw: Any) -> TerritorySpec | None:
     return TerritorySpec(
         by=by,  # type: ignore[arg-type]
         columns=tuple(str(c) for c in cols),
-        level=str(raw.get("level", "admin2")),
+        level=str(raw["level"]) if raw.get("level") else None,
         pad=tuple(int(p) for p in pad),
         aliases=aliases,
     )

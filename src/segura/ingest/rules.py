@@ -103,64 +103,76 @@ def compile_checks(
     period: tuple[dt.date, dt.date] | None,
     event_level: str,
 ) -> Compiled:
+    """Build the validation query: an inner SELECT computes every typed value and join once,
+    an outer SELECT runs the checks on those columns (so a date is parsed once, not per check)."""
+    validate_mapping(mapping)
     where = str(mapping.path or mapping.source)
     col_of_field = {f: staged.column_of[c] for c, f in _resolved_columns(mapping, staged).items()}
     label_of_field = {f: c for c, f in _resolved_columns(mapping, staged).items()}
     checks: list[Check] = []
-    params: list[object] = []
     joins: list[str] = []
-    typed: dict[str, str] = {}
+    inner: dict[str, str] = {"_row": "s._row"}  # alias -> SQL over _stg and the joined maps
+    typed: dict[str, str] = {}  # field -> SQL type when absent (a typed NULL), else its inner alias
     mapped: set[str] = set()
 
-    # defaults: one row of constants, cross joined
-    if mapping.defaults:
+    if mapping.defaults:  # one row of constants, cross joined
         names = list(mapping.defaults)
         con.execute("CREATE OR REPLACE TEMP TABLE _defaults AS SELECT " + ", ".join(f"?::VARCHAR AS d_{n}" for n in names), [mapping.defaults[n] for n in names])
         joins.append("CROSS JOIN _defaults d")
 
-    def raw(fname: str) -> str:
+    def raw_sql(fname: str) -> str:
         if fname in col_of_field:
             return f"nullif(trim(s.{col_of_field[fname]}), '')"
         if fname in mapping.defaults:
             return f"d.d_{fname}"
         return "NULL::VARCHAR"
 
+    def raw(fname: str) -> str:
+        inner.setdefault(f"r_{fname}", raw_sql(fname))
+        return f"r_{fname}"
+
+    def keep(alias: str, sql: str) -> str:
+        inner[alias] = sql
+        return alias
+
     fmt_extra = DEFAULT_DATE_FORMATS if mapping.format != "csv" else []
     for f in FIELDS:
         name = f.name
-        present = name in col_of_field or name in mapping.defaults
-        if not present:
+        if not (name in col_of_field or name in mapping.defaults):
             typed[name] = f"NULL::{SQL_TYPE[f.kind]}"
             continue
         mapped.add(name)
-        r = raw(name)
+        rs, r = raw_sql(name), raw(name)
+        v = f"v_{name}"
         label = label_of_field.get(name, f"defaults.{name}")
         if f.kind == "text":
-            typed[name] = r
+            keep(v, rs)
             if name in col_of_field:
                 checks.append(Check("text_length", label, f"at most {f.max_length:,} characters expected", f"length({r}) > {f.max_length}", f"left({r}, 200) || ' … (' || length({r}) || ' characters)'"))
         elif f.kind == "int":
-            typed[name] = f"TRY_CAST({r} AS INTEGER)"
-            checks.append(Check("type", label, "expected a whole number", f"{r} IS NOT NULL AND {typed[name]} IS NULL", r))
+            num = f"TRY_CAST({rs} AS DOUBLE)"  # '27.5' is not an age in completed years: no rounding
+            keep(v, f"CASE WHEN {num} = floor({num}) AND abs({num}) < 2147483647 THEN CAST({num} AS INTEGER) END")
+            checks.append(Check("type", label, "expected a whole number", f"{r} IS NOT NULL AND {v} IS NULL", r))
         elif f.kind == "float":
-            num = f"replace({r}, ',', '.')" if mapping.decimal == "," else r
-            typed[name] = f"TRY_CAST({num} AS DOUBLE)"
+            num = f"replace({rs}, ',', '.')" if mapping.decimal == "," else rs
+            keep(v, f"TRY_CAST({num} AS DOUBLE)")
             dec = "a decimal comma" if mapping.decimal == "," else "a decimal point"
-            checks.append(Check("type", label, f"expected a number with {dec}", f"{r} IS NOT NULL AND {typed[name]} IS NULL", r))
+            checks.append(Check("type", label, f"expected a number with {dec}", f"{r} IS NOT NULL AND {v} IS NULL", r))
         elif f.kind in ("date", "time"):
             formats = mapping.dates.get(name) or (DEFAULT_TIME_FORMATS if f.kind == "time" else DEFAULT_DATE_FORMATS)
             formats = formats + ([x for x in fmt_extra if x not in formats] if f.kind == "date" else [x for x in ("%H:%M:%S", "%H:%M") if x not in formats])
             cast = "DATE" if f.kind == "date" else "TIME"
-            typed[name] = f"CAST(TRY_STRPTIME({r}, {_formats_sql(formats, where, name)}) AS {cast})"
+            keep(v, f"CAST(TRY_STRPTIME({rs}, {_formats_sql(formats, where, name)}) AS {cast})")
             shown = ", ".join(readable_format(x) for x in formats)
-            checks.append(Check("type", label, f"expected a {f.kind} in one of the formats {shown}; add the format to `dates.{name}` in the mapping if it is valid", f"{r} IS NOT NULL AND {typed[name]} IS NULL", r))
+            checks.append(Check("type", label, f"expected a {f.kind} in one of the formats {shown}; add the format to `dates.{name}` in the mapping if it is valid", f"{r} IS NOT NULL AND {v} IS NULL", r))
         elif f.kind == "bool":
-            typed[name] = _bool_sql(r)
-            checks.append(Check("type", label, "expected yes or no (sí/no, s/n, 1/0, true/false)", f"{r} IS NOT NULL AND {typed[name]} IS NULL", r))
+            keep(v, _bool_sql(rs))
+            checks.append(Check("type", label, "expected yes or no (sí/no, s/n, 1/0, true/false)", f"{r} IS NOT NULL AND {v} IS NULL", r))
         elif f.kind == "code":
-            typed[name] = _code_join(con, mapping, staged, name, col_of_field, joins)
+            keep(v, _code_join(con, mapping, staged, name, col_of_field, joins))
             allowed = ", ".join(list(codelist(f.codelist or name))[:12])
-            checks.append(Check("code_in_list", label, f"expected a value of the {f.codelist} list ({allowed} ...) or a key of `values.{name}` in the mapping", f"{r} IS NOT NULL AND {typed[name]} IS NULL", r))
+            checks.append(Check("code_in_list", label, f"expected a value of the {f.codelist} list ({allowed} ...) or a key of `values.{name}` in the mapping", f"{r} IS NOT NULL AND {v} IS NULL", r))
+        typed[name] = v
 
     # offence codes -> ICCS
     if mapping.codes:
@@ -173,8 +185,10 @@ def compile_checks(
         col = col_of_field["offence_code"]
         _register_map(con, "_map_offence", _distinct(con, col), {k.strip().casefold(): v for k, v in mapping.codes.items()})
         joins.append(f"LEFT JOIN _map_offence mo ON mo.raw = s.{col}")
-        typed["iccs_code"] = f"coalesce({typed['iccs_code']}, mo.code)" if "iccs_code" in mapped else "mo.code"
-        checks.append(Check("offence_code_known", label_of_field["offence_code"], "expected one of the offence codes listed under `codes` in the mapping (add it with its ICCS code)", f"{raw('offence_code')} IS NOT NULL AND mo.code IS NULL", raw("offence_code")))
+        keep("j_offence", "mo.code")
+        keep("v_iccs_code", f"coalesce({inner['v_iccs_code']}, mo.code)" if "iccs_code" in mapped else "mo.code")
+        typed["iccs_code"] = "v_iccs_code"
+        checks.append(Check("offence_code_known", label_of_field["offence_code"], "expected one of the offence codes listed under `codes` in the mapping (add it with its ICCS code)", f"{raw('offence_code')} IS NOT NULL AND j_offence IS NULL", raw("offence_code")))
 
     # the institution's legal classification as femicide, kept as the context flag 'femicide'
     if mapping.femicide_codes:
@@ -183,95 +197,128 @@ def compile_checks(
         col = col_of_field["offence_code"]
         _register_map(con, "_map_femicide", _distinct(con, col), {k.strip().casefold(): "femicide" for k in mapping.femicide_codes})
         joins.append(f"LEFT JOIN _map_femicide mf ON mf.raw = s.{col}")
-        base = typed["context"]
-        typed["context"] = f"CASE WHEN mf.code IS NULL THEN {base} ELSE concat_ws('|', {base}, 'femicide') END"
+        base = inner.get("v_context", "NULL::VARCHAR")
+        keep("v_context", f"CASE WHEN mf.code IS NULL THEN {base} ELSE concat_ws('|', {base}, 'femicide') END")
+        typed["context"] = "v_context"
 
     # territory
     if mapping.territory:
         spec = mapping.territory
         cols = [staged.column_of[_header_name(staged, c)] for c in spec.columns]
-        resolve_territories(con, spec, cols, level=spec.level or event_level)
+        level = spec.level or event_level
+        resolve_territories(con, spec, cols, level=level)
         on = " AND ".join(f"tm.r{i} IS NOT DISTINCT FROM s.{c}" for i, c in enumerate(cols))
         joins.append(f"LEFT JOIN _map_territory tm ON {on}")
-        typed["territory_code"] = "tm.code"
+        typed["territory_code"] = keep("v_territory_code", "tm.code")
+        keep("j_terr_hint", "tm.hint")
+        keep("j_terr_any", " OR ".join(f"nullif(trim(s.{c}), '') IS NOT NULL" for c in cols))
+        keep("j_terr_raw", "concat_ws(' / ', " + ", ".join(f"s.{c}" for c in cols) + ")")
         mapped.add("territory_code")
-        any_raw = " OR ".join(f"nullif(trim(s.{c}), '') IS NOT NULL" for c in cols)
-        value = "concat_ws(' / ', " + ", ".join(f"s.{c}" for c in cols) + ")"
-        checks.append(Check("territory_known", " + ".join(spec.columns), f"expected the {'name' if spec.by == 'name' else 'code'} of a territory of level {spec.level}; if it is a variant, add an alias under `territory.aliases` in the mapping", f"({any_raw}) AND tm.code IS NULL", value, "tm.hint"))
+        checks.append(Check("territory_known", " + ".join(spec.columns), f"expected the {'name' if spec.by == 'name' else 'code'} of a territory of level {level}; if it is a variant, add an alias under `territory.aliases` in the mapping", "j_terr_any AND v_territory_code IS NULL", "j_terr_raw", "j_terr_hint"))
         if TERRITORY_TARGET in mapping.required:
-            checks.append(Check("required", " + ".join(spec.columns), "a territory is required", f"NOT ({any_raw})", "NULL"))
+            checks.append(Check("required", " + ".join(spec.columns), "a territory is required", "NOT j_terr_any", "NULL"))
     else:
         typed["territory_code"] = "NULL::VARCHAR"
 
     # required fields
     for fname in mapping.required:
-        if fname == TERRITORY_TARGET:
-            continue
-        checks.append(Check("required", label_of_field.get(fname, fname), f"{fname} is required", f"{raw(fname)} IS NULL", "NULL"))
+        if fname != TERRITORY_TARGET:
+            checks.append(Check("required", label_of_field.get(fname, fname), f"{fname} is required", f"{raw(fname)} IS NULL", "NULL"))
 
     # ranges and dates
     if "age" in mapped:
-        checks.append(Check("age_range", label_of_field.get("age", "age"), "expected an age between 0 and 120", f"{typed['age']} NOT BETWEEN 0 AND 120", raw("age")))
+        checks.append(Check("age_range", label_of_field.get("age", "age"), "expected an age between 0 and 120", "v_age NOT BETWEEN 0 AND 120", raw("age")))
     for dname in ("occurred_date", "reported_date", "birth_date"):
-        if dname not in mapped:
-            continue
-        lab = label_of_field.get(dname, dname)
-        checks.append(Check("date_not_future", lab, f"a date not after the day of the load ({today.isoformat()})", f"{typed[dname]} > {_lit_date(today)}", raw(dname)))
-        checks.append(Check("date_after_1900", lab, "a date on or after 1900-01-01", f"{typed[dname]} < DATE '1900-01-01'", raw(dname)))
+        if dname in mapped:
+            lab = label_of_field.get(dname, dname)
+            checks.append(Check("date_not_future", lab, f"a date not after the day of the load ({today.isoformat()})", f"v_{dname} > {_lit_date(today)}", raw(dname)))
+            checks.append(Check("date_after_1900", lab, "a date on or after 1900-01-01", f"v_{dname} < DATE '1900-01-01'", raw(dname)))
     if "occurred_date" in mapped and "reported_date" in mapped:
-        checks.append(Check("reported_before_occurred", label_of_field.get("reported_date", "reported_date"), "the registration date should not be before the date of the event", f"{typed['reported_date']} < {typed['occurred_date']}", raw("reported_date")))
+        checks.append(Check("reported_before_occurred", label_of_field.get("reported_date", "reported_date"), "the registration date should not be before the date of the event", "v_reported_date < v_occurred_date", raw("reported_date")))
     if period is not None:
         pf = mapping.period
-        checks.append(Check("period_declared", label_of_field.get(pf, pf), f"a date in the declared period {period[0].isoformat()} to {period[1].isoformat()}", f"{typed[pf]} NOT BETWEEN {_lit_date(period[0])} AND {_lit_date(period[1])}", raw(pf)))
+        checks.append(Check("period_declared", label_of_field.get(pf, pf), f"a date in the declared period {period[0].isoformat()} to {period[1].isoformat()}", f"v_{pf} NOT BETWEEN {_lit_date(period[0])} AND {_lit_date(period[1])}", raw(pf)))
 
     # coordinates
-    lat, lon = typed["latitude"], typed["longitude"]
     if "latitude" in mapped or "longitude" in mapped:
-        checks.append(Check("coordinates_valid", f"{label_of_field.get('latitude', 'latitude')} + {label_of_field.get('longitude', 'longitude')}", "expected both latitude (-90 to 90) and longitude (-180 to 180), or neither", f"(({lat}) IS NULL) <> (({lon}) IS NULL) OR NOT ({lat} BETWEEN -90 AND 90) OR NOT ({lon} BETWEEN -180 AND 180)", f"concat_ws(' / ', {raw('latitude')}, {raw('longitude')})"))
+        lat, lon = typed["latitude"], typed["longitude"]
+        coords = f"{label_of_field.get('latitude', 'latitude')} + {label_of_field.get('longitude', 'longitude')}"
+        shown = f"concat_ws(' / ', {raw('latitude')}, {raw('longitude')})"
+        checks.append(Check("coordinates_valid", coords, "expected both latitude (-90 to 90) and longitude (-180 to 180), or neither", f"(({lat}) IS NULL) <> (({lon}) IS NULL) OR NOT ({lat} BETWEEN -90 AND 90) OR NOT ({lon} BETWEEN -180 AND 180)", shown))
         if mapping.territory and mapping.severity("coordinates_in_territory", "warning") != "off":
             joins.append("LEFT JOIN (SELECT code, geometry FROM territory WHERE geometry IS NOT NULL) tg ON tg.code = tm.code")
-            checks.append(Check("coordinates_in_territory", f"{label_of_field.get('latitude', 'latitude')} + {label_of_field.get('longitude', 'longitude')}", "the point should lie inside the row's territory (within about 2 km)", f"tg.geometry IS NOT NULL AND {lat} BETWEEN -90 AND 90 AND {lon} BETWEEN -180 AND 180 AND NOT ST_DWithin(tg.geometry, ST_Point({lon}, {lat}), {COORD_TOLERANCE_DEG})", f"concat_ws(' / ', {raw('latitude')}, {raw('longitude')})", "'territory ' || tm.code"))
+            keep("j_geom", "tg.geometry")
+            checks.append(Check("coordinates_in_territory", coords, "the point should lie inside the row's territory (within about 2 km)", f"j_geom IS NOT NULL AND {lat} BETWEEN -90 AND 90 AND {lon} BETWEEN -180 AND 180 AND NOT ST_DWithin(j_geom, ST_Point({lon}, {lat}), {COORD_TOLERANCE_DEG})", shown, "'territory ' || v_territory_code"))
 
     # duplicate record ids within the file
     rec = col_of_field["record_id"]
     con.execute(f"CREATE OR REPLACE TEMP TABLE _dups AS SELECT {rec} AS rec, min(_row) AS first_row FROM _stg GROUP BY {rec} HAVING count(*) > 1")  # noqa: S608
     joins.append(f"LEFT JOIN _dups dp ON dp.rec = s.{rec}")
-    checks.append(Check("duplicate_record_id", label_of_field["record_id"], "each record id once per extract", f"dp.first_row IS NOT NULL AND s._row > dp.first_row", raw("record_id"), "'first seen on row ' || dp.first_row"))
+    keep("j_dup_first", "dp.first_row")
+    checks.append(Check("duplicate_record_id", label_of_field["record_id"], "each record id once per extract", "j_dup_first IS NOT NULL AND _row > j_dup_first", raw("record_id"), "'first seen on row ' || j_dup_first"))
 
     # total and footer rows
     for i, skip in enumerate(mapping.skip_rows):
         col = staged.column_of[_header_name(staged, skip.column)]
+        keep(f"j_{col}", f"s.{col}")
         pattern = skip.pattern.replace("'", "''")
-        checks.append(Check("skip_row", skip.column, f"a data row; this is a total or footer row (skip_rows[{i}]: pattern {skip.pattern!r})", f"regexp_matches(coalesce(s.{col}, ''), '{pattern}')", f"s.{col}"))
+        checks.append(Check("skip_row", skip.column, f"a data row; this is a total or footer row (skip_rows[{i}]: pattern {skip.pattern!r})", f"regexp_matches(coalesce(j_{col}, ''), '{pattern}')", f"j_{col}"))
 
     # compile
     active: list[tuple[int, Check, str]] = []
     for check in checks:
         sev = mapping.severity(check.rule, RULES[check.rule])
-        if sev == "off":
-            continue
-        active.append((len(active) + 1, check, sev))
-    issue_items = [f"CASE WHEN {c.condition} THEN {{'r': {i}, 'v': CAST({c.value} AS VARCHAR), 'h': CAST({c.hint} AS VARCHAR)}} END" for i, c, _ in active]
+        if sev != "off":
+            active.append((len(active) + 1, check, sev))
+    # Names and documents never leave person_identity: a finding on them names the row and column, not the value.
+    identity_labels = {label_of_field[f.name] for f in FIELDS if f.table == "identity" and f.name in label_of_field}
+    issue_items = [
+        f"CASE WHEN {c.condition} THEN {{'r': {i}, 'v': CAST({'NULL' if c.column in identity_labels else c.value} AS VARCHAR), 'h': CAST({c.hint} AS VARCHAR)}} END"
+        for i, c, _ in active
+    ]
     # The list is built only for rows that fail some check: most rows pass, and building a list of
     # NULLs for each of them costs more than evaluating the conditions twice for the few that fail.
     any_fail = " OR ".join(f"coalesce({c.condition}, false)" for _, c, _ in active)
-    issues = (
-        f"CASE WHEN {any_fail} THEN list_filter([" + ", ".join(issue_items) + "], x -> x IS NOT NULL) ELSE [] END"
-        if issue_items
-        else "[]"
-    )
+    issues = f"CASE WHEN {any_fail} THEN list_filter([" + ", ".join(issue_items) + "], x -> x IS NOT NULL) ELSE [] END" if issue_items else "[]"
     error_ids = [i for i, _, sev in active if sev == "error"]
-    ev = f"coalesce({typed['event_id']}, {typed['record_id']})"
+    inner_sql = ",\n               ".join(f"{expr} AS {alias}" for alias, expr in inner.items())
+    outer = ",\n               ".join(f"{expr} AS v_{name}" if expr != f"v_{name}" else expr for name, expr in typed.items())
     age = typed["age"]
-    cols_sql = ",\n".join(f"{expr} AS v_{name}" for name, expr in typed.items())
     select = f"""
-        SELECT s._row, {ev} AS v_event_key, {AGE_GROUP_SQL.format(age=f'({age})')} AS v_age_group,
-               {cols_sql},
+        SELECT _row, coalesce({typed['event_id']}, {typed['record_id']}) AS v_event_key,
+               {AGE_GROUP_SQL.format(age=f'({age})')} AS v_age_group,
+               {outer},
                {issues} AS issues
-        FROM _stg s {' '.join(joins)}
+        FROM (SELECT {inner_sql}
+              FROM _stg s {' '.join(joins)})
     """  # noqa: S608 (only our own SQL: positional columns and generated checks)
     has_identity = any(f.table == "identity" and (f.name in col_of_field) for f in FIELDS)
-    return Compiled(select=select, params=params, checks=active, error_ids=error_ids, has_identity=has_identity, event_id_mapped="event_id" in col_of_field)
+    return Compiled(select=select, params=[], checks=active, error_ids=error_ids, has_identity=has_identity, event_id_mapped="event_id" in col_of_field)
+
+
+def validate_mapping(mapping: SourceMapping) -> None:
+    """Checks that need the code lists: value maps, defaults, ICCS targets. Raises MappingError."""
+    where = str(mapping.path or mapping.source)
+    fields = set(mapping.columns.values())
+    for name, vmap in mapping.values.items():
+        codes = codelist(FIELD_BY_NAME[name].codelist or name)
+        bad = sorted({v for v in vmap.values() if v not in codes})
+        if bad:
+            raise MappingError(f"{where}: values.{name} maps to codes not in the {FIELD_BY_NAME[name].codelist} list: {', '.join(bad)}; expected {', '.join(codes)}")
+    for name, value in mapping.defaults.items():
+        f = FIELD_BY_NAME[name]
+        if f.kind == "code":
+            lookup = {c.casefold(): c for c in codelist(f.codelist or name)} | {k.strip().casefold(): v for k, v in mapping.values.get(name, {}).items()}
+            if value.strip().casefold() not in lookup:
+                raise MappingError(f"{where}: defaults.{name} = {value!r} is not in the {f.codelist} list")
+    if mapping.codes or mapping.femicide_codes:
+        if "offence_code" not in fields:
+            raise MappingError(f"{where}: `codes` and `femicide_codes` need a column mapped to offence_code")
+        bad = sorted({v for v in mapping.codes.values() if v not in codelist("iccs")})
+        if bad:
+            raise MappingError(f"{where}: codes maps to ICCS codes that do not exist: {', '.join(bad)} (see src/segura/model/codelists/iccs.csv)")
+    for fname, fmts in mapping.dates.items():
+        _formats_sql(fmts, where, fname)
 
 
 def _bool_sql(r: str) -> str:

@@ -19,6 +19,7 @@ import shapely
 
 from segura.errors import TerritoryImportError
 from segura.ingest.report import Issue
+from segura.model.countries import COUNTRY_NAMES
 from segura.model.names import fold
 from segura.settings import Settings
 from segura.store import Warehouse
@@ -83,8 +84,11 @@ def _text(value: object) -> str:
 
 def _read_rows(path: Path, opts: TerritoryOptions) -> list[dict[str, object]]:
     if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows: list[dict[str, object]] = [dict(r) for r in csv.DictReader(fh)]
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                rows: list[dict[str, object]] = [dict(r) for r in csv.DictReader(fh)]
+        except UnicodeDecodeError as e:
+            raise TerritoryImportError(f"{path.name}: not UTF-8 text (byte {e.object[e.start]:#04x} at position {e.start:,}); save it as UTF-8") from e
         return rows
     if path.suffix.lower() not in VECTOR_SUFFIXES:
         raise TerritoryImportError(f"{path.name}: unknown kind of file; expected .csv or a boundary file ({', '.join(VECTOR_SUFFIXES)})")
@@ -227,7 +231,8 @@ def import_territories(wh: Warehouse, path: Path, settings: Settings, opts: Terr
     )
     with wh.transaction():
         if add_country and country not in existing:
-            con.execute("INSERT INTO territory VALUES (?, ?, ?, NULL, ?, ?, NULL, ?)", [country, country, levels[0], country, fold(country), "settings"])
+            name = COUNTRY_NAMES.get(country, country)
+            con.execute("INSERT INTO territory VALUES (?, ?, ?, NULL, ?, ?, NULL, ?)", [country, name, levels[0], country, fold(name), "settings"])
         con.register("_terr_in", table)
         con.execute(
             """

@@ -42,7 +42,7 @@ def resolve_territories(con: duckdb.DuckDBPyConnection, spec: TerritorySpec, col
     codes = {r[0]: r for r in rows}
     distinct = con.execute(f"SELECT DISTINCT {', '.join(cols)} FROM _stg").fetchall()  # noqa: S608 (positional names)
     if spec.by == "code":
-        out = [_by_code(raw, spec, codes) for raw in distinct]
+        out = [_by_code(raw, spec, codes, level) for raw in distinct]
     else:
         out = _by_name(distinct, spec, rows, codes)
     table = pa.table(
@@ -57,19 +57,19 @@ def resolve_territories(con: duckdb.DuckDBPyConnection, spec: TerritorySpec, col
     con.unregister("_map_territory_in")
 
 
-def _by_code(raw: tuple[str | None, ...], spec: TerritorySpec, codes: dict[str, tuple]) -> tuple[str | None, str | None]:
+def _by_code(raw: tuple[str | None, ...], spec: TerritorySpec, codes: dict[str, tuple], level: str) -> tuple[str | None, str | None]:
     parts = [(p or "").strip() for p in raw]
     if not any(parts):
         return None, None
+    # A code that went through a spreadsheet as a number ('101.0'): drop the '.0' before padding.
+    parts = [p[:-2] if p.endswith(".0") else p for p in parts]
     joined = "".join(p.zfill(spec.pad[i]) if spec.pad and p else p for i, p in enumerate(parts))
-    if joined.endswith(".0"):  # a code that went through a spreadsheet as a number
-        joined = joined[:-2]
     alias = spec.aliases.get(joined) or spec.aliases.get("".join(parts))
     code = alias or joined
     if code in codes:
         return code, None
     near = sorted(c for c in codes if c[:2] == code[:2])[:3]
-    hint = f"no {spec.level} with code {code!r}" + (f"; codes in the same prefix include {', '.join(near)}" if near else "")
+    hint = f"no {level} with code {code!r}" + (f"; codes in the same prefix include {', '.join(near)}" if near else "")
     return None, hint
 
 
@@ -116,6 +116,9 @@ def _by_name(
         if with_parent:
             names = by_parent.get(pk)
             if names is None:
+                if not pk:
+                    out.append((None, f"the {spec.columns[0]} column is blank"))
+                    continue
                 hint = _suggest(pk, {k: [(k, parent_names[k])] for k in parent_names})
                 out.append((None, f"unknown parent {parent_raw!r}" + (f"; {hint}" if hint else "")))
                 continue
@@ -128,5 +131,10 @@ def _by_name(
             where = ", ".join(f"{c} ({codes[c][3]})" for c, _ in hits[:5])
             out.append((None, f"ambiguous: {name_raw!r} is the name of {where}; map the parent column too"))
         else:
-            out.append((None, _suggest(nk, names) or "no similar name"))
+            elsewhere = everywhere.get(nk, []) if with_parent else []
+            if elsewhere:
+                where = ", ".join(f"{c} ({codes[c][3]})" for c, _ in elsewhere[:3])
+                out.append((None, f"{name_raw!r} is the name of {where}, not of a territory in {parent_raw!r}"))
+            else:
+                out.append((None, _suggest(nk, names) or "no similar name"))
     return out

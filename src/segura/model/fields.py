@@ -38,7 +38,7 @@ FIELDS: tuple[Field, ...] = (
     Field("context", "event", "text", "Context flags, separated by '|' (e.g. organised_crime|domestic).", max_length=500),
     # person: victim (or perpetrator) of the event
     Field("record_id", "person", "text", "The institution's id of this row's person record. Required.", max_length=200),
-    Field("role", "person", "text", "victim (default) or perpetrator.", max_length=20),
+    Field("role", "person", "code", "victim (default) or perpetrator.", codelist="role"),
     Field("sex", "person", "code", "Sex of the person.", codelist="sex"),
     Field("gender_identity", "person", "code", "Gender identity, where recorded.", codelist="gender_identity"),
     Field("sexual_orientation", "person", "code", "Sexual orientation, where recorded.", codelist="sexual_orientation"),

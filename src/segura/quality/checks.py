@@ -93,7 +93,6 @@ def impossible_combinations(con: duckdb.DuckDBPyConnection, s: Settings) -> Chec
             SELECT p.*, CASE
                 WHEN list_contains(e.context, 'femicide') AND p.sex = 'M' THEN 'femicide with a male victim'
                 WHEN p.age NOT BETWEEN 0 AND 120 THEN 'age ' || p.age || ' outside 0-120'
-                WHEN e.reported_date < e.occurred_date THEN 'registered (' || e.reported_date || ') before it occurred (' || e.occurred_date || ')'
                 WHEN i.birth_date > e.occurred_date THEN 'born after the event'
                 WHEN i.birth_date IS NOT NULL AND e.occurred_date IS NOT NULL AND p.age IS NOT NULL AND NOT coalesce(p.age_is_estimate, false)
                      AND abs(date_diff('year', i.birth_date, e.occurred_date) - p.age) > 1 THEN 'age ' || p.age || ' does not match the date of birth'
@@ -118,6 +117,16 @@ def late_registrations(con: duckdb.DuckDBPyConnection, s: Settings) -> CheckResu
         [days],
     )
     return CheckResult("late_registrations", "info", f"Registered more than {days} days after the event", f"Registrados más de {days} días después del hecho", len(rows), rows[:EXAMPLES])
+
+
+def registered_before_event(con: duckdb.DuckDBPyConnection, s: Settings) -> CheckResult:
+    rows = _rows(
+        con,
+        """
+        SELECT source_id AS source, source_record_id AS record_id, row_number AS row, occurred_date, reported_date
+        FROM event_current WHERE reported_date < occurred_date ORDER BY source, row""",
+    )
+    return CheckResult("registered_before_event", "warning", "Registered before the date of the event", "Registrados antes de la fecha del hecho", len(rows), rows[:EXAMPLES])
 
 
 def outliers(con: duckdb.DuckDBPyConnection, s: Settings) -> CheckResult:
@@ -165,6 +174,7 @@ CHECKS: tuple[Callable[[duckdb.DuckDBPyConnection, Settings], CheckResult], ...]
     unknown_territories,
     impossible_combinations,
     late_registrations,
+    registered_before_event,
     outliers,
     quarantined_rows,
 )

@@ -27,7 +27,8 @@ def neutralise(value: Any) -> Any:
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     n = 0
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    # UTF-8 with a byte order mark: Excel then reads accents correctly.
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow([neutralise(h) for h in header])
         for row in rows:

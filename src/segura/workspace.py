@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,8 @@ from segura.store import Warehouse, open_warehouse
 
 if TYPE_CHECKING:
     from segura.ingest.mapping import SourceMapping
+    from segura.ingest.report import LoadReport
+    from segura.quality.checks import CheckResult
 
 SETTINGS_FILE = "segura.toml"
 # IANA time zone of the capital, for the countries Segura's users are in (a workspace may change it).
@@ -108,7 +111,9 @@ class Workspace:
 
     # -- stages, as methods of the one core object the CLI and the web app share --------------------
 
-    def ingest(self, source_id: str, file: Path, *, period: str | None = None, reload: bool = False, on_step=None):  # type: ignore[no-untyped-def]
+    def ingest(
+        self, source_id: str, file: Path, *, period: str | None = None, reload: bool = False, on_step: Callable[[str], None] | None = None
+    ) -> LoadReport:
         """Load one extract of `source_id`; returns its LoadReport."""
         from segura.ingest.load import load_extract, parse_period
 
@@ -128,7 +133,7 @@ class Workspace:
                 on_step=on_step,
             )
 
-    def check(self):  # type: ignore[no-untyped-def]
+    def check(self) -> list[CheckResult]:
         """Run the warehouse integrity checks; returns a list of CheckResult."""
         from segura.quality import run_checks
 

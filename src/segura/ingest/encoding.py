@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,7 +93,7 @@ def _valid_utf8(data: bytes, *, final: bool) -> bool:
     return True
 
 
-def _rows(text: str, delimiter: str, quote: str) -> csv.reader:  # type: ignore[valid-type]
+def _rows(text: str, delimiter: str, quote: str) -> Iterator[list[str]]:
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quote)
 
 

@@ -109,6 +109,9 @@ def load_extract(
             load_id = int(con.execute("SELECT nextval('load_seq')").fetchone()[0])  # type: ignore[index]
             step("reading")
             staged = stage_extract(con, path, mapping, has_c1=has_c1)
+            # Row numbers are fixed in the staging table; from here on, order does not matter and
+            # DuckDB may write in parallel without keeping it.
+            con.execute("SET preserve_insertion_order = false")
             step("validating")
             compiled = compile_checks(con, mapping, staged, today=today or dt.date.today(), period=period, event_level=event_level)
             _validate(con, compiled)
@@ -127,6 +130,7 @@ def load_extract(
             _record_load(con, load_id, mapping, path, sha, empty, started_at, "rejected", str(e))
         report.load_id = load_id
     finally:
+        con.execute("SET preserve_insertion_order = true")
         for temp in ("_stg", "_stg0", "_val", "_issues", "_rejects"):
             _drop_temp(con, temp)
     report.seconds = time.perf_counter() - started
@@ -181,6 +185,7 @@ def _validate(con: duckdb.DuckDBPyConnection, compiled: Compiled) -> None:
 def _write(con: duckdb.DuckDBPyConnection, load_id: int, m: SourceMapping, staged: Staged, compiled: Compiled, period: tuple[dt.date, dt.date] | None) -> None:
     pm = f"date_trunc('month', v_{m.period})::DATE"
     src = [load_id, m.source]
+    # Several victims may share an event: the event's attributes come from its first row.
     one_per_event = "QUALIFY row_number() OVER (PARTITION BY v_event_key ORDER BY _row) = 1" if compiled.event_id_mapped else ""
     con.execute(
         f"""

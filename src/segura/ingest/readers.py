@@ -236,20 +236,17 @@ def _read_csv_header(path: Path, mapping: SourceMapping, encoding: str) -> list[
 
 
 def _finish_staging(
-    con: duckdb.DuckDBPyConnection, header_row: int, header: list[str], column_of: dict[str, str], *, fix: str | None = None
+    con: duckdb.DuckDBPyConnection, header_row: int, header: list[str], column_of: dict[str, str]
 ) -> Staged:
     """Give every staged record its row number, counting the records the reader rejected.
-
-    `fix` is an SQL template applied to each column `c{i}` (the cp1252 repair), or None.
     """
-    cols = ", ".join((fix.format(i=i) if fix else f"c{i}") + f" AS c{i}" for i in range(len(header)))
+    cols = ", ".join(f"c{i}" for i in range(len(header)))
     staged = con.execute("SELECT count(*) FROM _stg0").fetchone()[0]  # type: ignore[index]
     rejected = con.execute("SELECT count(*) FROM _rejects").fetchone()[0]  # type: ignore[index]
     # Rows inserted inside a transaction get row ids from a high base (2^55); count from it.
     base = int(con.execute("SELECT coalesce(min(rowid), 0) FROM _stg0").fetchone()[0])  # type: ignore[index]
-    kind = "TABLE" if fix else "VIEW"  # a repair is computed once, not on every scan
     if rejected == 0:
-        con.execute(f"CREATE OR REPLACE TEMP {kind} _stg AS SELECT rowid - {base} + {int(header_row) + 1} AS _row, {cols} FROM _stg0")  # noqa: S608
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _stg AS SELECT rowid - {base} + {int(header_row) + 1} AS _row, {cols} FROM _stg0")  # noqa: S608
     else:
         # Rejected records R_1 < R_2 < ... (record numbers) come before good row i (0-based) iff
         # R_j - j <= i; so good row i is record i + 1 + #{j : R_j - j <= i}. Consecutive rejected
@@ -265,7 +262,7 @@ def _finish_staging(
         )
         con.execute(
             f"""
-            CREATE OR REPLACE TEMP {kind} _stg AS
+            CREATE OR REPLACE TEMP VIEW _stg AS
             SELECT s.rowid - {base} + 1 + coalesce(r.k, 0) + {int(header_row)} AS _row, {cols}
             FROM _stg0 s ASOF LEFT JOIN _reject_thresholds r ON s.rowid - {base} >= r.t"""  # noqa: S608
         )

@@ -14,6 +14,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import shapely
 
@@ -104,7 +105,7 @@ def _read_rows(path: Path, opts: TerritoryOptions) -> list[dict[str, object]]:
         from pyproj import Transformer
 
         tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-        geoms = shapely.transform(geoms, lambda xy: list(zip(*tr.transform(xy[:, 0], xy[:, 1]), strict=True)))  # type: ignore[arg-type]
+        geoms = shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
         geometry = shapely.to_wkb(geoms)
     names = list(meta["fields"])
     out = []
@@ -147,7 +148,7 @@ def read_territories(path: Path, opts: TerritoryOptions, settings: Settings) -> 
         name = _text(r.get(f.name))
         iso = _text(r.get(f.iso)) or None
         wkb = r.get("__wkb__")
-        problem = None
+        problem: tuple[str, str, str] | None = None
         if not code:
             problem = (f.code, code, "a code is required")
         elif not name:

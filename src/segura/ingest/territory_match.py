@@ -108,8 +108,9 @@ def _by_name(
             out.append((None, None if not (parent_raw or "").strip() else "the name is blank"))
             continue
         pk, nk = fold(parent_raw), fold(name_raw)
-        target = aliases_q.get((pk, nk)) or aliases_u.get(nk)
-        if target:
+        found = aliases_q.get((pk, nk)) or aliases_u.get(nk)
+        if found:
+            target = found
             code = resolve_alias(target, pk)
             out.append((code, None) if code else (None, f"the alias target {target!r} is not a territory code or name"))
             continue

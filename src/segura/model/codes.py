@@ -6,6 +6,7 @@ Each list is a CSV file in `model/codelists/` with at least `code`, `label_en`, 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -28,8 +29,8 @@ def codelist(name: str) -> dict[str, Code]:
     path = resources.files("segura.model") / "codelists" / f"{name}.csv"
     if not path.is_file():
         raise KeyError(f"no code list named {name!r}")
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    with path.open("r", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(io.StringIO(fh.read(), newline="")))
     out: dict[str, Code] = {}
     for row in rows:
         code = row.pop("code")

@@ -33,7 +33,7 @@ def _extension_path(name: str) -> Path:
             f"the DuckDB extension package duckdb-extension-{name} is not installed; "
             f"run `pip install duckdb-extension-{name}=={duckdb.__version__}`"
         ) from e
-    base = Path(module.__file__).parent / "extensions"
+    base = Path(str(module.__file__)).parent / "extensions"
     found = sorted(base.glob(f"v{duckdb.__version__}/{name}.duckdb_extension"))
     if not found:
         raise SeguraError(f"no {name} extension for DuckDB {duckdb.__version__} under {base}")
@@ -81,7 +81,7 @@ class Warehouse:
 def open_warehouse(path: Path | None, settings: Settings | None = None, *, read_only: bool = False) -> Warehouse:
     """Open (creating if needed) the warehouse at `path`, or an in-memory one when `path` is None."""
     settings = settings or Settings()
-    config = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": str(settings["engine.memory_limit"]),
         "threads": int(settings["engine.threads"]),
         "preserve_insertion_order": True,

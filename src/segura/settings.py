@@ -53,7 +53,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Threshold for indicators on violence against women (suppression).",
     ),
     Setting("engine.name", "duckdb", "Query engine: duckdb (one machine) or spark (cluster)."),
-    Setting("engine.memory_limit", "1GB", "DuckDB memory limit; larger work spills to disk."),
+    Setting(
+        "engine.memory_limit",
+        "500MB",
+        "DuckDB memory limit; larger work spills to disk (a 5-million-row load then peaks under 1 GB).",
+    ),
     Setting("engine.threads", 2, "Threads DuckDB may use."),
     Setting(
         "checks.registration_lag_days",

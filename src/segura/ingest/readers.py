@@ -31,6 +31,11 @@ from segura.ingest.encoding import SAMPLE_BYTES, decide_encoding
 from segura.ingest.mapping import SourceMapping
 from segura.ingest.xlsx_guard import check_xlsx
 
+# The staging tables live in a scratch database attached as STAGE (see load.py): DuckDB compresses
+# them and spills them to disk past the memory limit, so a multi-gigabyte extract never has to fit
+# in memory, and the warehouse is written only at the end, in one transaction.
+STAGE = "segura_stage"
+STG0 = f"{STAGE}._stg0"
 MAX_LINE_BYTES = 32 * 1024 * 1024  # a record may carry a 20 MB field; validation then quarantines it
 BUFFER_BYTES = 2 * MAX_LINE_BYTES  # DuckDB's default is 16x the line size: 512 MB per buffer
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
@@ -126,15 +131,15 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: SourceMappin
             transcoded = read_path = _transcode_cp1252(con, path)
             read_encoding = "utf-8"
     columns = {f"c{i}": "VARCHAR" for i in range(n)}
-    con.execute("DROP TABLE IF EXISTS _stg0")
+    con.execute(f"DROP TABLE IF EXISTS {STG0}")
     # DuckDB appends to an existing rejects table: without this, a second load on the same
     # connection would count the first file's rejected lines as its own.
     con.execute("DROP TABLE IF EXISTS _rej_errors")
     con.execute("DROP TABLE IF EXISTS _rej_scans")
     try:
         con.execute(
-            """
-            CREATE TEMP TABLE _stg0 AS SELECT * FROM read_csv(
+            f"""
+            CREATE TABLE {STG0} AS SELECT * FROM read_csv(
                 ?, columns = ?, header = true, skip = ?, delim = ?, quote = ?, escape = ?,
                 encoding = ?, auto_detect = false, strict_mode = true, null_padding = false,
                 store_rejects = true, rejects_table = '_rej_errors', rejects_scan = '_rej_scans',
@@ -241,12 +246,12 @@ def _finish_staging(
     """Give every staged record its row number, counting the records the reader rejected.
     """
     cols = ", ".join(f"c{i}" for i in range(len(header)))
-    staged = con.execute("SELECT count(*) FROM _stg0").fetchone()[0]  # type: ignore[index]
+    staged = con.execute(f"SELECT count(*) FROM {STG0}").fetchone()[0]  # type: ignore[index]
     rejected = con.execute("SELECT count(*) FROM _rejects").fetchone()[0]  # type: ignore[index]
     # Rows inserted inside a transaction get row ids from a high base (2^55); count from it.
-    base = int(con.execute("SELECT coalesce(min(rowid), 0) FROM _stg0").fetchone()[0])  # type: ignore[index]
+    base = int(con.execute(f"SELECT coalesce(min(rowid), 0) FROM {STG0}").fetchone()[0])  # type: ignore[index]
     if rejected == 0:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _stg AS SELECT rowid - {base} + {int(header_row) + 1} AS _row, {cols} FROM _stg0")  # noqa: S608
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _stg AS SELECT rowid - {base} + {int(header_row) + 1} AS _row, {cols} FROM {STG0}")  # noqa: S608
     else:
         # Rejected records R_1 < R_2 < ... (record numbers) come before good row i (0-based) iff
         # R_j - j <= i; so good row i is record i + 1 + #{j : R_j - j <= i}. Consecutive rejected
@@ -264,7 +269,7 @@ def _finish_staging(
             f"""
             CREATE OR REPLACE TEMP VIEW _stg AS
             SELECT s.rowid - {base} + 1 + coalesce(r.k, 0) + {int(header_row)} AS _row, {cols}
-            FROM _stg0 s ASOF LEFT JOIN _reject_thresholds r ON s.rowid - {base} >= r.t"""  # noqa: S608
+            FROM {STG0} s ASOF LEFT JOIN _reject_thresholds r ON s.rowid - {base} >= r.t"""  # noqa: S608
         )
     return Staged(header=header, column_of=column_of, rows_staged=int(staged), rows_rejected=int(rejected))
 
@@ -342,9 +347,9 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, mapping: SourceMappi
             cols[j].append(texts[j] if j < len(texts) else None)
     table = pa.table({"_row": pa.array(row_numbers, pa.int64()), **{f"c{j}": pa.array(cols[j], pa.string()) for j in range(n)}})
     con.register("_xlsx_rows", table)
-    con.execute("CREATE OR REPLACE TEMP TABLE _stg0 AS SELECT * FROM _xlsx_rows")
+    con.execute(f"CREATE OR REPLACE TABLE {STG0} AS SELECT * FROM _xlsx_rows")
     con.unregister("_xlsx_rows")
-    con.execute("CREATE OR REPLACE TEMP VIEW _stg AS SELECT * FROM _stg0")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _stg AS SELECT * FROM {STG0}")
     _register_rejects(con, rejects)
     staged = Staged(header=header, column_of=column_of, rows_staged=len(row_numbers), rows_rejected=len(rejects))
     staged.decisions.append(f"sheet {sheet_name!r}; {empty} empty rows ignored" if empty else f"sheet {sheet_name!r}")
@@ -379,13 +384,13 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, mapping: SourceMa
     # Positional references (#2, #3, ...) keep the institution's column names out of the SQL text.
     cols = ", ".join(f"CAST(#{i + 2} AS VARCHAR) AS c{i}" for i in range(len(header)))
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _stg0 AS SELECT _row, {cols} FROM (SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "  # noqa: S608
+        f"CREATE OR REPLACE TABLE {STG0} AS SELECT _row, {cols} FROM (SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "  # noqa: S608
         "FROM read_parquet(?, file_row_number = true))",
         [str(path)],
     )
-    con.execute("CREATE OR REPLACE TEMP VIEW _stg AS SELECT * FROM _stg0")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _stg AS SELECT * FROM {STG0}")
     _register_rejects(con, [])
-    n = con.execute("SELECT count(*) FROM _stg0").fetchone()[0]  # type: ignore[index]
+    n = con.execute(f"SELECT count(*) FROM {STG0}").fetchone()[0]  # type: ignore[index]
     staged = Staged(header=header, column_of=column_of, rows_staged=int(n), rows_rejected=0)
     staged.encoding = "parquet"
     return staged

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "segura"
-LAYERS = {"model": 0, "store": 1, "ingest": 2, "quality": 2, "sample": 3, "pipeline": 4, "cli": 5}
+LAYERS = {"model": 0, "store": 1, "ingest": 2, "quality": 2, "reconcile": 3, "sample": 3, "pipeline": 4, "cli": 5}
 
 
 def imports_of(path: Path) -> set[str]:

@@ -195,6 +195,50 @@ def print_check_report(results: list[Any]) -> None:
             console.print("      " + ", ".join(f"{k}={v}" for k, v in d.items()), highlight=False, style="dim")
 
 
+@app.command("reconcile")
+def reconcile_cmd(
+    evaluate: Annotated[Optional[Path], typer.Option("--evaluate", help="Truth CSV (source,record_id,person_id): print pairwise and cluster precision, recall and F1.")] = None,  # noqa: UP045
+    retrain: Annotated[bool, typer.Option("--retrain", help="Train the linkage model again instead of reusing models/linkage.json.")] = False,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Link the records of the same victim across (and within) institutions with Splink, and
+    print each institution's count beside the reconciled count. Only record ids are written:
+    tables link, link_pair and victim."""
+    ws = _ws(workspace)
+    with _quiet_splink():
+        result = ws.reconcile(retrain=retrain, truth=evaluate)
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        print_reconcile_report(result)
+
+
+def _quiet_splink() -> Any:
+    """Splink prints training progress on standard output; keep it off the report (and off --json)."""
+    import contextlib
+    import io
+
+    return contextlib.redirect_stdout(io.StringIO())
+
+
+def print_reconcile_report(r: Any) -> None:
+    console.print(f"\n[bold]Reconciliation / Conciliación[/] (run {r.run_id}{', model trained' if r.trained else ', saved model'}): "
+                  f"{r.records:,} records -> [bold]{r.victims:,}[/] unique victims", highlight=False)
+    for source, n in r.by_source.items():
+        console.print(f"  {source:14s} {n:>8,}", highlight=False)
+    console.print(f"  {'reconciled':14s} {r.victims:>8,}   found by all institutions {r.found_by.get('all', 0):,}, by some "
+                  f"{r.found_by.get('some', 0):,}, by one only {r.found_by.get('one', 0):,}", highlight=False)
+    console.print(f"  review queue: {r.review_queue:,} uncertain pairs (`segura review`); decisions applied: {r.decisions_applied}", highlight=False)
+    if r.evaluation:
+        e = r.evaluation
+        console.print(
+            f"  against the truth: pairwise precision {e.pairwise.precision:.4f}, recall {e.pairwise.recall:.4f}, F1 {e.pairwise.f1:.4f}; "
+            f"clusters precision {e.cluster.precision:.4f}, recall {e.cluster.recall:.4f}",
+            highlight=False,
+        )
+
+
 @app.command()
 def sources(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
     """List the workspace's source mappings and check each one (keys, fields, code lists, ICCS codes)
@@ -319,12 +363,15 @@ def demo(
         def on_step(source: str, _file: str, step: str) -> None:
             progress.update(tasks[source], completed=STEPS.index(step) if step in STEPS else 0, step=step)
 
-        result = run_demo(directory, seed=seed, on_message=progress.console.print, on_step=on_step)
+        with _quiet_splink():
+            result = run_demo(directory, seed=seed, on_message=progress.console.print, on_step=on_step)
         for report in result.loads:
             progress.update(tasks[report.source], completed=len(STEPS), step=report.status.replace("_", " "))
     for report in result.loads:
         print_load_report(report)
     print_check_report(result.checks)
+    if result.reconciliation is not None:
+        print_reconcile_report(result.reconciliation)
     if result.adds_up:
         console.print("\n[bold green]Every load adds up: rows read = loaded + quarantined.[/]")
     else:

@@ -14,7 +14,11 @@ from segura.workspace import Workspace
 STAGES: tuple[tuple[str, str], ...] = (
     ("ingest", "read, map, validate and load each institution's extract"),
     ("check", "integrity checks over the warehouse"),
+    ("reconcile", "link the records of the same victim across institutions"),
 )
+# The sample's police and forensic service never record a victim twice; prosecutors do
+# (one victim in two case files), so they are not listed.
+DEMO_SETTINGS = {"reconcile.duplicate_free_sources": ["police", "forensic"]}
 
 DEMO_EXTRACTS = (
     ("police", "police_2014_2015.csv"),
@@ -29,6 +33,7 @@ class DemoResult:
     messages: list[str] = field(default_factory=list)
     loads: list[LoadReport] = field(default_factory=list)
     checks: list[Any] = field(default_factory=list)
+    reconciliation: Any = None
 
     @property
     def adds_up(self) -> bool:
@@ -51,7 +56,7 @@ def run_demo(
     from segura.sample import generate_sample, packaged_path
 
     say = on_message or (lambda _m: None)
-    ws = Workspace.init(directory, name="Observatorio de muestra: Guanajuato y Morelos", country="MX")
+    ws = Workspace.init(directory, name="Observatorio de muestra: Guanajuato y Morelos", country="MX", settings=DEMO_SETTINGS)
     result = DemoResult(workspace=ws)
     say(f"Sample observatory at {ws.root}")
     summary = generate_sample(ws.root, seed=seed)
@@ -64,4 +69,6 @@ def run_demo(
         step = (lambda s, src=source, f=name: on_step(src, f, s)) if on_step else None
         result.loads.append(ws.ingest(source, ws.root / "inbox" / name, on_step=step))
     result.checks = ws.check()
+    say("reconciling the institutions' records (Splink) ...")
+    result.reconciliation = ws.reconcile(truth=ws.root / "truth" / "victims.csv")
     return result

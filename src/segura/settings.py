@@ -75,6 +75,35 @@ SETTINGS: tuple[Setting, ...] = (
         "A source must cover at least this many months before missing months are reported.",
     ),
     Setting(
+        "reconcile.threshold",
+        0.5,
+        "Match probability at or above which two records are the same victim (one-to-one across duplicate-free sources).",
+    ),
+    Setting(
+        "reconcile.review_band",
+        [0.3, 0.97],
+        "Pairs with a probability in this range go to the clerical review queue (`segura review`).",
+    ),
+    Setting(
+        "reconcile.duplicate_free_sources",
+        [],
+        "Sources that never record one victim twice: a reconciled victim has at most one record of each.",
+    ),
+    Setting(
+        "reconcile.authoritative",
+        {
+            "sex": ["forensic", "police", "prosecutors"],
+            "age": ["forensic", "prosecutors", "police"],
+            "event_date": ["police", "forensic", "prosecutors"],
+            "territory": ["police", "forensic", "prosecutors"],
+            "classification": ["prosecutors", "forensic", "police"],
+            "weapon": ["forensic", "police", "prosecutors"],
+            "relationship": ["prosecutors", "police", "forensic"],
+        },
+        "For each attribute of a reconciled victim, the sources in order of authority (the first that has a value wins).",
+    ),
+    Setting("reconcile.max_pairs", 2000000.0, "Cap on the pairs sampled in each training step (common names make big blocks)."),
+    Setting(
         "age_groups.aggregations",
         DEFAULT_AGE_AGGREGATIONS,
         "Named age ranges [low, high] used to aggregate five-year groups; they must not overlap.",

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from segura.errors import ConfigError, MappingError, WorkspaceError
 from segura.settings import Settings, render_template
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from segura.ingest.mapping import SourceMapping
     from segura.ingest.report import LoadReport
     from segura.quality.checks import CheckResult
+    from segura.reconcile.run import ReconcileResult
 
 SETTINGS_FILE = "segura.toml"
 # IANA time zone of the capital, for the countries Segura's users are in (a workspace may change it).
@@ -50,7 +51,7 @@ class Workspace:
     settings: Settings
 
     @classmethod
-    def init(cls, root: Path, *, name: str | None = None, country: str | None = None) -> Workspace:
+    def init(cls, root: Path, *, name: str | None = None, country: str | None = None, settings: dict[str, Any] | None = None) -> Workspace:
         """Create the folder layout and a commented segura.toml (an existing one is kept)."""
         root = root.resolve()
         root.mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,7 @@ class Workspace:
             (root / folder).mkdir(exist_ok=True)
         toml = root / SETTINGS_FILE
         if not toml.exists():
-            overrides = {}
+            overrides: dict[str, Any] = dict(settings or {})
             if name:
                 overrides["workspace.name"] = name
             if country:
@@ -172,3 +173,12 @@ class Workspace:
             reasons = "; ".join(f"{e.get('column') or ''}: {e['message']}" for e in json.loads(errors))
             out_rows.append([row_number, reasons, *values])
         return write_table(out, ["row", "reasons", *columns], out_rows)
+
+    def reconcile(self, *, retrain: bool = False, truth: Path | None = None) -> ReconcileResult:
+        """Link the current victim records across institutions; `truth` (a CSV of source, record_id,
+        person_id) adds precision and recall to the result."""
+        from segura.reconcile.evaluate import read_truth
+        from segura.reconcile.run import reconcile
+
+        with self.warehouse() as wh:
+            return reconcile(wh, self.settings, root=self.root, retrain=retrain, truth=read_truth(truth) if truth else None)

@@ -7,7 +7,7 @@ extract for that month while the earlier rows stay in the tables (the history).
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TABLES: tuple[str, ...] = (
     """
@@ -149,6 +149,67 @@ TABLES: tuple[str, ...] = (
         document_type VARCHAR,
         document_number VARCHAR,
         birth_date DATE
+    )""",
+)
+
+RECONCILE_TABLES: tuple[str, ...] = (
+    """
+    CREATE TABLE IF NOT EXISTS reconcile_run (
+        run_id INTEGER PRIMARY KEY,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        records BIGINT NOT NULL,
+        victims BIGINT NOT NULL,        -- reconciled unique victims (clusters)
+        pairs BIGINT NOT NULL,          -- scored pairs kept (probability >= 0.05)
+        threshold DOUBLE NOT NULL,
+        model_sha256 VARCHAR NOT NULL,
+        trained BOOLEAN NOT NULL,
+        decisions_applied INTEGER NOT NULL
+    )""",
+    """
+    -- the record -> unique victim of the latest run (record ids only, never names)
+    CREATE TABLE IF NOT EXISTS link (
+        run_id INTEGER NOT NULL,
+        person_id VARCHAR NOT NULL,
+        source_id VARCHAR NOT NULL,
+        cluster_id VARCHAR NOT NULL,
+        match_probability DOUBLE NOT NULL  -- best probability to another record of its cluster; 1 alone
+    )""",
+    """
+    CREATE TABLE IF NOT EXISTS link_pair (
+        run_id INTEGER NOT NULL,
+        person_id_l VARCHAR NOT NULL,
+        person_id_r VARCHAR NOT NULL,
+        match_probability DOUBLE NOT NULL,
+        linked BOOLEAN NOT NULL          -- whether the pair ended in one cluster
+    )""",
+    """
+    CREATE SEQUENCE IF NOT EXISTS review_seq START 1""",
+    """
+    CREATE TABLE IF NOT EXISTS review_decision (
+        decision_id INTEGER PRIMARY KEY,
+        person_id_l VARCHAR NOT NULL,
+        person_id_r VARCHAR NOT NULL,
+        decision VARCHAR NOT NULL,       -- same | different
+        note VARCHAR,
+        decided_at TIMESTAMP NOT NULL,
+        undone_at TIMESTAMP               -- set when the decision is undone
+    )""",
+    """
+    -- one row per reconciled victim; each attribute from the authoritative institution that has it
+    CREATE TABLE IF NOT EXISTS victim (
+        run_id INTEGER NOT NULL,
+        cluster_id VARCHAR NOT NULL,
+        records INTEGER NOT NULL,
+        sources VARCHAR[] NOT NULL,
+        sex VARCHAR, sex_source VARCHAR,
+        age INTEGER, age_source VARCHAR,
+        event_date DATE, event_date_source VARCHAR,
+        territory_code VARCHAR, territory_source VARCHAR,
+        iccs_code VARCHAR, iccs_source VARCHAR,
+        weapon VARCHAR, weapon_source VARCHAR,
+        relationship VARCHAR, relationship_source VARCHAR,
+        femicide_legal BOOLEAN          -- some institution classified the death legally as femicide
     )""",
 )
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from segura.errors import SeguraError
-from segura.model.schema import SCHEMA_VERSION, TABLES, VIEWS
+from segura.model.schema import RECONCILE_TABLES, SCHEMA_VERSION, TABLES, VIEWS
 from segura.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def open_warehouse(path: Path | None, settings: Settings | None = None, *, read_
 
 def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("BEGIN TRANSACTION")
-    for ddl in TABLES:
+    for ddl in (*TABLES, *RECONCILE_TABLES):
         con.execute(ddl)
     for ddl in VIEWS:
         con.execute(ddl)

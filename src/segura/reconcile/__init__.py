@@ -1,0 +1,1 @@
+"""Reconcile: link the records of the same victim across (and within) institutions with Splink."""

@@ -107,10 +107,14 @@ def _first_bad_field(body: bytes, encoding: str, delimiter: str, quote: str, hea
         for j, value in enumerate(row):
             try:
                 value.encode("latin-1").decode(encoding)
-            except UnicodeDecodeError:
+            except UnicodeDecodeError as e:
+                # Only the offending bytes are quoted, not the value: the column may hold a name.
                 col = header[j] if j < len(header) and i > header_row else f"#{j + 1}"
-                raw = value.encode("latin-1")
-                return f" (row {i}, column {col}, value {raw!r}, which is {raw.decode('cp1252', errors='replace')!r} in cp1252)"
+                bad = e.object[e.start : e.end]
+                return (
+                    f" (row {i}, column {col}, character {e.start + 1}: byte {bad.hex(' ')}, "
+                    f"which is {bad.decode('cp1252', errors='replace')!r} in cp1252)"
+                )
     return ""
 
 
@@ -121,8 +125,11 @@ def _first_mojibake(body: bytes, delimiter: str, quote: str, header_row: int) ->
         if i == header_row:
             header = row
         for j, value in enumerate(row):
-            if MOJIBAKE.search(value):
+            found = MOJIBAKE.search(value)
+            if found:
+                # Only the garbled pair is quoted, not the value: the column may hold a name.
                 col = header[j] if j < len(header) and i > header_row else f"#{j + 1}"
-                fixed = value.encode("cp1252", errors="replace").decode("utf-8", errors="replace")
-                return f" such as row {i}, column {col}: {value!r} for {fixed!r}"
+                pair = found.group(0)
+                fixed = pair.encode("cp1252", errors="replace").decode("utf-8", errors="replace")
+                return f" such as row {i}, column {col}: {pair!r} for {fixed!r}"
     return ""

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from segura.reconcile.blocking import blocking_sizes, check_blocking
 from segura.reconcile.evaluate import Evaluation, evaluate
 from segura.reconcile.link import run_linkage
 from segura.reconcile.prepare import linkage_input
@@ -41,6 +42,7 @@ class ReconcileResult:
     by_source: dict[str, int] = field(default_factory=dict)  # records per institution
     found_by: dict[str, int] = field(default_factory=dict)  # "all" | "some" | "one" -> victims
     review_queue: int = 0
+    blocking: list[dict[str, Any]] = field(default_factory=list)  # pairs per blocking rule (estimated)
     evaluation: Evaluation | None = None
     seconds: float = 0.0
 
@@ -75,6 +77,9 @@ def reconcile(
     con = wh.con
     level = str(settings["territory.event_level"])
     table = linkage_input(con, level)
+    # Count the pairs each blocking rule makes (on a sample when the input is large) before scoring.
+    blocking = blocking_sizes(table, sample=min(1.0, 50_000 / max(table.num_rows, 1)))
+    check_blocking(blocking)
     decisions = active_decisions(con)
     result = run_linkage(
         table,
@@ -121,6 +126,7 @@ def reconcile(
         con.unregister("_clusters")
         con.unregister("_pairs")
     out = ReconcileResult(run_id=run_id, records=table.num_rows, victims=int(victims), pairs=result.pairs.num_rows, trained=result.trained, decisions_applied=len(decisions))
+    out.blocking = [b.__dict__ for b in blocking]
     out.by_source = dict(con.execute("SELECT source_id, count(*) FROM link GROUP BY 1 ORDER BY 1").fetchall())
     n_sources = len(out.by_source)
     for label, n in con.execute(

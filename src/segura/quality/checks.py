@@ -55,23 +55,40 @@ def months_missing(con: duckdb.DuckDBPyConnection, s: Settings) -> CheckResult:
 
 
 def duplicates_within_source(con: duckdb.DuckDBPyConnection, s: Settings) -> CheckResult:
-    # Same source, same event date and territory, same sex and age, same folded name when there is one.
-    rows = _rows(
-        con,
-        """
-        SELECT p.source_id AS source, e.occurred_date AS date, e.territory_code AS territory, p.sex, p.age,
-               list(p.source_record_id ORDER BY p.source_record_id) AS record_ids, count(*) AS n
-        FROM person_current p
-        JOIN event_current e ON e.load_id = p.load_id AND e.source_record_id = p.event_record_id
-        LEFT JOIN person_identity i ON i.load_id = p.load_id AND i.person_id = p.person_id
-        WHERE e.occurred_date IS NOT NULL
-        GROUP BY p.source_id, e.occurred_date, e.territory_code, p.sex, p.age,
-                 lower(strip_accents(coalesce(i.given_names, '') || coalesce(i.first_surname, '') || coalesce(i.full_name, '')))
-        HAVING count(*) > 1 AND max(coalesce(i.given_names, i.full_name)) IS NOT NULL
-        ORDER BY n DESC, source, date""",
-    )
+    """After reconciliation: records of one source linked to one victim. Before it: records of one
+    source with the same date, territory, sex and age (names are read only by linkage and review)."""
+    reconciled = con.execute("SELECT count(*) FROM link").fetchone()[0]  # type: ignore[index]
+    if reconciled:
+        rows = _rows(
+            con,
+            """
+            SELECT l.source_id AS source, l.cluster_id AS victim, list(split_part(l.person_id, ':', 2) ORDER BY l.person_id) AS record_ids,
+                   count(*) AS n
+            FROM link l JOIN person_current p ON p.person_id = l.person_id
+            GROUP BY l.source_id, l.cluster_id HAVING count(*) > 1 ORDER BY n DESC, source, victim""",
+        )
+        how = "linked to one victim by reconciliation"
+        how_es = "vinculados a una víctima por la conciliación"
+    else:
+        rows = _rows(
+            con,
+            """
+            SELECT p.source_id AS source, e.occurred_date AS date, e.territory_code AS territory, p.sex, p.age,
+                   list(p.source_record_id ORDER BY p.source_record_id) AS record_ids, count(*) AS n
+            FROM person_current p
+            JOIN event_current e ON e.load_id = p.load_id AND e.source_record_id = p.event_record_id
+            WHERE e.occurred_date IS NOT NULL AND p.age IS NOT NULL AND p.sex IS NOT NULL
+            GROUP BY p.source_id, e.occurred_date, e.territory_code, p.sex, p.age
+            HAVING count(DISTINCT e.source_record_id) > 1
+            ORDER BY n DESC, source, date""",
+        )
+        how = "same date, municipality, sex and age in different events (run `segura reconcile` for a name-aware check)"
+        how_es = "misma fecha, municipio, sexo y edad en eventos distintos (ejecute `segura reconcile` para una verificación con nombres)"
     total = sum(r["n"] - 1 for r in rows)
-    return CheckResult("duplicates_within_source", "warning", "Likely duplicate victims within one source", "Posibles víctimas duplicadas dentro de una fuente", total, rows[:EXAMPLES])
+    return CheckResult(
+        "duplicates_within_source", "warning", f"Likely duplicate victims within one source: {how}",
+        f"Posibles víctimas duplicadas dentro de una fuente: {how_es}", total, rows[:EXAMPLES],
+    )
 
 
 def unknown_territories(con: duckdb.DuckDBPyConnection, s: Settings) -> CheckResult:

@@ -117,7 +117,12 @@ def _single_best_links(linker: Any, preds: Any, decisions: list[tuple[str, str, 
         amended, duplicate_free_datasets=duplicate_free, threshold_match_probability=threshold
     )
     found = {u: str(c) for u, c in clustered.as_duckdbpyrelation().select("unique_id, cluster_id").fetchall()}
-    return {i: found.get(i, i) for i in ids}
+    # Name each victim after its smallest record id (stable across runs, no name in it).
+    first: dict[str, str] = {}
+    for i in ids:
+        c = found.get(i, i)
+        first[c] = min(first.get(c, i), i)
+    return {i: first[found.get(i, i)] for i in ids}
 
 
 def cluster(ids: list[str], pairs: pa.Table, decisions: list[tuple[str, str, str]], threshold: float) -> dict[str, str]:

@@ -38,18 +38,26 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
 
 
 def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet: str = "data") -> int:
+    return write_xlsx_sheets(path, [(sheet, header, rows)])[0]
+
+
+def write_xlsx_sheets(path: Path, sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> list[int]:
+    """One workbook with a sheet per (name, header, rows); returns the rows written per sheet."""
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet[:31])
-    ws.append([neutralise(h) for h in header])
-    n = 0
-    for row in rows:
-        # Text cells are written as text (openpyxl would otherwise store '=...' as a formula).
-        ws.append([neutralise(v) for v in row])
-        n += 1
+    counts = []
+    for name, header, rows in sheets:
+        ws = wb.create_sheet(name[:31])  # Excel's limit on sheet names
+        ws.append([neutralise(h) for h in header])
+        n = 0
+        for row in rows:
+            # Text cells are written as text (openpyxl would otherwise store '=...' as a formula).
+            ws.append([neutralise(v) for v in row])
+            n += 1
+        counts.append(n)
     wb.save(path)
-    return n
+    return counts
 
 
 def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

@@ -199,19 +199,32 @@ def print_check_report(results: list[Any]) -> None:
 def reconcile_cmd(
     evaluate: Annotated[Optional[Path], typer.Option("--evaluate", help="Truth CSV (source,record_id,person_id): print pairwise and cluster precision, recall and F1.")] = None,  # noqa: UP045
     retrain: Annotated[bool, typer.Option("--retrain", help="Train the linkage model again instead of reusing models/linkage.json.")] = False,
+    export: Annotated[Optional[Path], typer.Option("--export", help="Folder for the discrepancy report: discrepancies.xlsx and one CSV per sheet, for the validation meeting.")] = None,  # noqa: UP045
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Link the records of the same victim across (and within) institutions with Splink, and
-    print each institution's count beside the reconciled count. Only record ids are written:
-    tables link, link_pair and victim."""
+    """Link the records of the same victim across (and within) institutions with Splink, print
+    each institution's count beside the reconciled count, and summarise the discrepancy report
+    (why each institution's count differs). Only record ids are written: tables link, link_pair, victim."""
     ws = _ws(workspace)
     with _quiet_splink():
         result = ws.reconcile(retrain=retrain, truth=evaluate)
+    report = ws.discrepancies()
+    files = ws.export_discrepancies(export) if export else []
     if as_json:
-        _print_json(result.to_dict())
-    else:
-        print_reconcile_report(result)
+        _print_json({**result.to_dict(), "discrepancies": report.summary(), "files": [str(f) for f in files]})
+        return
+    print_reconcile_report(result)
+    print_discrepancy_summary(report.summary())
+    for f in files:
+        console.print(f"  written: {f}", highlight=False)
+
+
+def print_discrepancy_summary(summary: dict[str, Any]) -> None:
+    diffs = summary.get("differences", {})
+    conflicts = summary.get("conflicts", {})
+    console.print("  why the counts differ (rows of the discrepancy report): " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in diffs.items()), highlight=False)
+    console.print("  attribute conflicts between institutions: " + ", ".join(f"{k} {v:,}" for k, v in conflicts.items()), highlight=False)
 
 
 def _quiet_splink() -> Any:
@@ -237,6 +250,193 @@ def print_reconcile_report(r: Any) -> None:
             f"clusters precision {e.cluster.precision:.4f}, recall {e.cluster.recall:.4f}",
             highlight=False,
         )
+
+
+# -- review ---------------------------------------------------------------------------------------
+
+# answer typed at the prompt -> action (English initials; Spanish words accepted)
+REVIEW_ANSWERS = {
+    "s": "same", "same": "same", "si": "same", "sí": "same", "misma": "same",
+    "d": "different", "different": "different", "diferente": "different", "distinta": "different",
+    "k": "skip", "skip": "skip", "saltar": "skip",
+    "u": "undo", "undo": "undo", "deshacer": "undo",
+    "q": "quit", "quit": "quit", "salir": "quit",
+}
+REVIEW_PROMPT = "¿Misma persona? / Same person?  [s]ame·misma / [d]ifferent·distinta / s[k]ip·saltar / [u]ndo last·deshacer / [q]uit·salir: "
+
+
+@app.command()
+def review(
+    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Review at most N pairs, the most uncertain first.")] = None,  # noqa: UP045
+    list_decisions: Annotated[bool, typer.Option("--list", help="List the decisions taken (id, pair, decision, when, undone) instead of reviewing.")] = False,
+    undo_id: Annotated[Optional[int], typer.Option("--undo", metavar="ID", help="Undo decision ID (see --list); the next `segura reconcile` ignores it.")] = None,  # noqa: UP045
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Clerical review: decide whether the uncertain pairs of the last `segura reconcile` are the same
+    victim, with the two records side by side. Decisions are stored at once and applied by every later
+    `segura reconcile`. With --json (and no --list or --undo), print the queue instead: record ids and
+    probabilities, never names. Names and documents appear only on this terminal, never in a log or file."""
+    from rich.markup import escape
+
+    from segura.reconcile.review import decisions, review_queue, undo
+
+    ws = _ws(workspace)
+    with ws.warehouse() as wh:
+        if undo_id is not None:
+            done = undo(wh.con, undo_id)
+            if as_json and not list_decisions:
+                _print_json(done.to_dict())
+            elif not as_json:
+                console.print(f"Decision {done.decision_id} undone / deshecha ({escape(done.person_id_l)} ↔ {escape(done.person_id_r)}, {done.decision}); "
+                              "run `segura reconcile` to apply / ejecute `segura reconcile` para aplicarlo.", highlight=False)
+        if list_decisions:
+            taken = decisions(wh.con, include_undone=True)
+            if as_json:
+                _print_json([d.to_dict() for d in taken])
+            else:
+                _print_decisions(taken)
+        if undo_id is not None or list_decisions:
+            return
+        lo, hi = (float(x) for x in ws.settings["reconcile.review_band"])
+        queue = review_queue(wh.con, lo, hi, limit, duplicate_free=list(ws.settings["reconcile.duplicate_free_sources"]))
+        if as_json:
+            _print_json({"band": [lo, hi], "pairs": [p.to_dict() for p in queue]})
+            return
+        if not queue:
+            ran = wh.con.execute("SELECT count(*) FROM reconcile_run").fetchone()[0]  # type: ignore[index]
+            console.print("No uncertain pairs wait for review / No hay pares dudosos pendientes de revisión."
+                          + ("" if ran else " Run `segura reconcile` first / Ejecute primero `segura reconcile`."))
+            return
+        _review_interactively(wh.con, queue, duplicate_free=set(ws.settings["reconcile.duplicate_free_sources"]), band=(lo, hi))
+
+
+def _review_interactively(con: Any, queue: list[Any], *, duplicate_free: set[str], band: tuple[float, float]) -> None:
+    """One pair at a time; each answer is stored at once, so quitting (or a crash) loses nothing."""
+    from rich.markup import escape
+
+    from segura.reconcile.review import ReviewError, decide, pair_details, undo
+
+    console.print(f"[bold]Clerical review / Revisión manual[/]: {len(queue):,} uncertain pairs / pares dudosos "
+                  f"(probability / probabilidad {band[0]:g}–{band[1]:g}), the most uncertain first.", highlight=False)
+    taken: list[tuple[int, int, str]] = []  # (queue position, decision id, verdict), to undo in reverse
+    skipped: set[int] = set()
+    i = 0
+    while i < len(queue):
+        pair = queue[i]
+        try:
+            left, right = pair_details(con, pair.person_id_l, pair.person_id_r)
+        except ReviewError as e:  # a record replaced by a newer extract since the last run
+            err.print(f"[yellow]skipped / omitido[/]: {escape(str(e))}")
+            skipped.add(i)
+            i += 1
+            continue
+        console.print(_pair_table(pair, left, right, i + 1, len(queue)))
+        src_l, src_r = pair.sources
+        if src_l == src_r and src_l in duplicate_free:
+            console.print(f"[yellow]Both records come from {src_l}, declared duplicate-free: 'same' will not join them "
+                          f"(one-to-one clustering). / Ambos registros son de {src_l}, declarada sin duplicados: "
+                          "'misma' no los unirá.[/]", highlight=False)
+        action = _ask()
+        if action == "quit":
+            break
+        if action == "skip":
+            skipped.add(i)
+            i += 1
+        elif action == "undo":
+            if not taken:
+                console.print("Nothing to undo in this session / Nada que deshacer en esta sesión.")
+                continue
+            i, decision_id, _verdict = taken.pop()
+            undo(con, decision_id)
+            console.print(f"Decision {decision_id} undone: back to pair {i + 1} / Decisión {decision_id} deshecha: de vuelta al par {i + 1}.", highlight=False)
+        else:
+            decision_id = decide(con, pair.person_id_l, pair.person_id_r, action)
+            taken.append((i, decision_id, action))
+            skipped.discard(i)
+            console.print(f"[green]saved / guardada[/]: decision {decision_id} ({action})", highlight=False)
+            i += 1
+    same = sum(1 for _, _, v in taken if v == "same")
+    console.print(
+        f"\n[bold]{len(taken)} decided / decididos[/] (same / misma {same}, different / distinta {len(taken) - same}); "
+        f"skipped / saltados {len(skipped)}.", highlight=False,
+    )
+    if taken:
+        console.print("Run `segura reconcile` to apply them / Ejecute `segura reconcile` para aplicarlas.")
+
+
+def _ask() -> str:
+    from rich.markup import escape
+
+    while True:
+        try:
+            answer = console.input(escape(REVIEW_PROMPT)).strip().lower()
+        except EOFError:  # input closed: stop, keeping what was decided
+            return "quit"
+        if answer in REVIEW_ANSWERS:
+            return REVIEW_ANSWERS[answer]
+        console.print(f"{answer!r}? Type s, d, k, u or q / Escriba s, d, k, u o q.", highlight=False)
+
+
+def _pair_table(pair: Any, left: dict[str, Any], right: dict[str, Any], n: int, total: int) -> Table:
+    """The two records side by side; attributes that differ in bold yellow, missing ones dim."""
+    from rich.text import Text
+
+    from segura.model.names import fold
+    from segura.reconcile.review import DETAIL_FIELDS, PROVENANCE_FIELDS
+
+    linked = "yes / sí" if pair.linked else "no"
+    t = Table(
+        title=f"Pair / Par {n} of / de {total} · match probability / probabilidad {pair.match_probability:.3f} · linked by the last run / unidos en la última corrida: {linked}",
+        header_style="bold", title_justify="left",
+    )
+    t.add_column("field / campo", style="dim")
+    t.add_column("A")
+    t.add_column("B")
+
+    def shown(record: dict[str, Any], key: str) -> str | None:
+        value = record.get(key)
+        if value is None:
+            return None
+        if key == "age" and record.get("age_is_estimate"):
+            return f"{value} (estimated / estimada)"
+        return str(value)
+
+    for key, es, en in DETAIL_FIELDS:
+        a, b = shown(left, key), shown(right, key)
+        if a is None and b is None:
+            continue
+        differ = key not in PROVENANCE_FIELDS and a is not None and b is not None and fold(a) != fold(b)
+        style = "bold yellow" if differ else ""
+        t.add_row(
+            en if en.casefold() == es.casefold() else f"{en} / {es}",
+            Text(a, style=style) if a is not None else Text("—", style="dim"),
+            Text(b, style=style) if b is not None else Text("—", style="dim"),
+        )
+    return t
+
+
+def _print_decisions(taken: list[Any]) -> None:
+    if not taken:
+        console.print("No review decisions yet / Aún no hay decisiones de revisión (`segura review`).")
+        return
+    from rich.text import Text
+
+    t = Table(header_style="bold", title="Review decisions / Decisiones de revisión", title_justify="left")
+    t.add_column("id", justify="right")
+    t.add_column("record A\nregistro A", overflow="fold", min_width=12)
+    t.add_column("record B\nregistro B", overflow="fold", min_width=12)
+    t.add_column("decision\ndecisión", no_wrap=True)
+    t.add_column("decided\ndecidida")
+    t.add_column("undone\ndeshecha")
+    notes = any(d.note for d in taken)
+    if notes:
+        t.add_column("note\nnota", overflow="fold")
+    for d in taken:
+        cells: list[Any] = [str(d.decision_id), Text(d.person_id_l), Text(d.person_id_r), d.decision,
+                            f"{d.decided_at:%Y-%m-%d %H:%M}", f"{d.undone_at:%Y-%m-%d %H:%M}" if d.undone_at else ""]
+        t.add_row(*cells, *([Text(d.note or "")] if notes else []), style="dim" if d.undone_at else None)
+    console.print(t)
 
 
 @app.command()
@@ -372,6 +572,8 @@ def demo(
     print_check_report(result.checks)
     if result.reconciliation is not None:
         print_reconcile_report(result.reconciliation)
+        print_discrepancy_summary(result.discrepancies)
+        console.print(f"  the validation meeting's report: {result.workspace.root / 'reports'} (discrepancies.xlsx and CSV)", highlight=False)
     if result.adds_up:
         console.print("\n[bold green]Every load adds up: rows read = loaded + quarantined.[/]")
     else:

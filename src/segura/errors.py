@@ -49,3 +49,9 @@ class TerritoryImportError(SeguraError):
     """A territory or population file has findings that stop its import."""
 
     exit_code = 3
+
+
+class ReviewError(SeguraError):
+    """A review command names a decision, record or verdict that does not exist."""
+
+    exit_code = 2

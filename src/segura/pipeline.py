@@ -34,6 +34,7 @@ class DemoResult:
     loads: list[LoadReport] = field(default_factory=list)
     checks: list[Any] = field(default_factory=list)
     reconciliation: Any = None
+    discrepancies: dict[str, Any] = field(default_factory=dict)
 
     @property
     def adds_up(self) -> bool:
@@ -71,4 +72,6 @@ def run_demo(
     result.checks = ws.check()
     say("reconciling the institutions' records (Splink) ...")
     result.reconciliation = ws.reconcile(truth=ws.root / "truth" / "victims.csv")
+    result.discrepancies = ws.discrepancies().summary()
+    ws.export_discrepancies(ws.root / "reports")
     return result

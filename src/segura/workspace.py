@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from segura.ingest.mapping import SourceMapping
     from segura.ingest.report import LoadReport
     from segura.quality.checks import CheckResult
+    from segura.reconcile.discrepancy import DiscrepancyReport
     from segura.reconcile.run import ReconcileResult
 
 SETTINGS_FILE = "segura.toml"
@@ -182,3 +183,16 @@ class Workspace:
 
         with self.warehouse() as wh:
             return reconcile(wh, self.settings, root=self.root, retrain=retrain, truth=read_truth(truth) if truth else None)
+
+    def discrepancies(self) -> DiscrepancyReport:
+        """The latest reconciliation's discrepancy report (record ids only)."""
+        from segura.reconcile.discrepancy import discrepancy_report
+
+        with self.warehouse() as wh:
+            return discrepancy_report(wh.con)
+
+    def export_discrepancies(self, out_dir: Path) -> list[Path]:
+        """Write the discrepancy report to `out_dir` as XLSX and CSV (formula payloads neutralised)."""
+        from segura.reconcile.discrepancy import export_report
+
+        return export_report(self.discrepancies(), out_dir)

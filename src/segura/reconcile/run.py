@@ -24,6 +24,7 @@ from segura.reconcile.blocking import blocking_sizes, check_blocking
 from segura.reconcile.evaluate import Evaluation, evaluate
 from segura.reconcile.link import run_linkage
 from segura.reconcile.prepare import linkage_input
+from segura.reconcile.review import review_queue
 from segura.settings import Settings
 from segura.store import Warehouse
 
@@ -135,23 +136,15 @@ def reconcile(
     ).fetchall():
         out.found_by[label] = n
     lo, hi = (float(x) for x in settings["reconcile.review_band"])
-    out.review_queue = review_queue_size(con, lo, hi)
+    out.review_queue = review_queue_size(con, lo, hi, list(settings["reconcile.duplicate_free_sources"]))
     if truth is not None:
         out.evaluation = evaluate(result.clusters, truth)
     out.seconds = (dt.datetime.now() - started).total_seconds()
     return out
 
 
-def review_queue_size(con: duckdb.DuckDBPyConnection, lo: float, hi: float) -> int:
-    return int(
-        con.execute(
-            """SELECT count(*) FROM link_pair p WHERE p.match_probability BETWEEN ? AND ?
-               AND NOT EXISTS (SELECT 1 FROM review_decision d WHERE d.undone_at IS NULL
-                   AND ((d.person_id_l = p.person_id_l AND d.person_id_r = p.person_id_r)
-                     OR (d.person_id_l = p.person_id_r AND d.person_id_r = p.person_id_l)))""",
-            [lo, hi],
-        ).fetchone()[0]  # type: ignore[index]
-    )
+def review_queue_size(con: duckdb.DuckDBPyConnection, lo: float, hi: float, duplicate_free: list[str]) -> int:
+    return len(review_queue(con, lo, hi, duplicate_free=duplicate_free))
 
 
 def _write_victims(con: duckdb.DuckDBPyConnection, run_id: int, settings: Settings) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 MATCH_THRESHOLD = 0.9  # pairs at or above are the same victim
 REVIEW_BAND = (0.3, 0.97)  # pairs in this band go to clerical review
 KEEP_PAIRS_ABOVE = 0.05
+SPLINK_MEMORY = "1GB"
 
 
 @dataclass
@@ -36,8 +39,12 @@ class LinkResult:
 def _linker(table: pa.Table, model: dict[str, Any] | str | None) -> Any:
     from splink import DuckDBAPI, Linker
 
-    con = duckdb.connect()
+    # Splink's own database, bounded like the warehouse (its default would take 80% of the machine).
+    con = duckdb.connect(config={"memory_limit": SPLINK_MEMORY, "threads": 2})
     con.execute("SET enable_progress_bar = false")
+    spill = Path(tempfile.gettempdir()) / f"segura-splink-{os.getpid()}"
+    spill.mkdir(exist_ok=True)
+    con.execute("SET temp_directory = ?", [str(spill)])
     db_api = DuckDBAPI(connection=con)
     # One input table per institution: Splink links across them and deduplicates within each,
     # and knows each record's source (needed for one-to-one clustering).
@@ -150,3 +157,34 @@ def cluster(ids: list[str], pairs: pa.Table, decisions: list[tuple[str, str, str
             if ra != rb:
                 parent[max(ra, rb)] = min(ra, rb)
     return {i: find(i) for i in ids}
+
+
+def dedupe_records(
+    table: pa.Table,
+    *,
+    max_pairs: float = 2e6,
+    seed: int = 2026,
+    threshold: float = MATCH_THRESHOLD,
+    blocks: tuple[tuple[str, ...], ...] | None = None,
+) -> LinkResult:
+    """Segura's model, trained afresh, on one table of records from a single source (Splink's
+    `dedupe_only`: `link_and_dedupe` needs two tables or more), clustered as connected components at
+    `threshold`. For data from outside a workspace, such as the public linkage benchmarks; build the
+    table with prepare.linkage_table. `blocks` replaces the model's prediction blocking keys, for data
+    that lacks the columns they use."""
+    import dataclasses
+
+    from splink import DuckDBAPI, Linker, block_on
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    db_api = DuckDBAPI(connection=con)
+    model = dataclasses.replace(settings(), link_type="dedupe_only")
+    if blocks is not None:
+        model = dataclasses.replace(model, blocking_rules_to_generate_predictions=[block_on(*cols) for cols in blocks])
+    linker = Linker(db_api.register(table), model, log_level=logging.WARNING)
+    train(linker, max_pairs=max_pairs, seed=seed)
+    preds = linker.inference.predict(threshold_match_probability=KEEP_PAIRS_ABOVE)
+    pairs = _arrow(preds.as_duckdbpyrelation().select("unique_id_l, unique_id_r, match_probability"))
+    clusters = cluster(table.column("unique_id").to_pylist(), pairs, [], threshold)
+    return LinkResult(clusters=clusters, pairs=pairs, trained=True, model_json=linker.misc.save_model_to_json())

@@ -19,12 +19,12 @@ from splink import SettingsCreator, block_on
 PREDICTION_BLOCKS = (
     ("document_number",),
     ("surnames_sorted", "given_1"),
-    ("surname_1", "given_1", "parent_code"),
-    ("surname_2", "given_1", "parent_code"),  # a typo in the first surname
+    ("surname_1", "given_1", "territory_code"),
+    ("surname_2", "given_1", "territory_code"),  # a typo in the first surname
     ("given_1", "territory_code", "age"),  # a typo in a surname and a complaint weeks later
-    ("territory_code", "event_month", "sex"),
-    ("territory_code", "event_week"),
-    ("parent_code", "event_date", "sex"),
+    ("territory_code", "event_date", "sex"),
+    ("territory_code", "event_week", "sex", "age"),  # unidentified, a few days apart
+    ("parent_code", "event_date", "sex", "age"),  # placed in a neighbouring municipality
 )
 TRAINING_BLOCKS = (
     ("territory_code", "event_date"),  # trains names, sex, age, document

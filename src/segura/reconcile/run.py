@@ -112,10 +112,14 @@ def reconcile(
         con.execute(
             """
             INSERT INTO link
-            SELECT ?, c.person_id, split_part(c.person_id, ':', 1), c.cluster_id,
-                   coalesce((SELECT max(lp.match_probability) FROM link_pair lp
-                             WHERE lp.linked AND (lp.person_id_l = c.person_id OR lp.person_id_r = c.person_id)), 1.0)
-            FROM _clusters c""",
+            WITH best AS (
+                SELECT person_id, max(p) AS p FROM (
+                    SELECT person_id_l AS person_id, match_probability AS p FROM link_pair WHERE linked
+                    UNION ALL
+                    SELECT person_id_r, match_probability FROM link_pair WHERE linked)
+                GROUP BY person_id)
+            SELECT ?, c.person_id, split_part(c.person_id, ':', 1), c.cluster_id, coalesce(b.p, 1.0)
+            FROM _clusters c LEFT JOIN best b USING (person_id)""",
             [run_id],
         )
         _write_victims(con, run_id, settings)

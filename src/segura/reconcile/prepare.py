@@ -6,6 +6,9 @@ in-memory database; they are never written to the warehouse, a report or a log.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 import duckdb
 import pyarrow as pa
 
@@ -73,3 +76,40 @@ def linkage_input(con: duckdb.DuckDBPyConnection, level: str) -> pa.Table:
         cols["iccs_code"].append(iccs)
         cols["femicide"].append(bool(context and "femicide" in context))
     return pa.table(cols)
+
+
+# The columns and types of the linkage input (as `linkage_input` builds them from the warehouse).
+LINKAGE_SCHEMA = pa.schema([
+    ("unique_id", pa.string()), ("source", pa.string()), ("record_id", pa.string()), ("sex", pa.string()),
+    ("age", pa.int64()), ("age_is_estimate", pa.bool_()), ("event_date", pa.date32()), ("date_is_registration", pa.bool_()),
+    ("event_month", pa.string()), ("event_week", pa.string()), ("territory_code", pa.string()), ("parent_code", pa.string()),
+    ("neighbours", pa.list_(pa.string())), ("document_number", pa.string()), ("given_1", pa.string()), ("given_all", pa.string()),
+    ("surname_1", pa.string()), ("surname_2", pa.string()), ("surnames_sorted", pa.string()), ("full_name", pa.string()),
+    ("iccs_code", pa.string()), ("femicide", pa.bool_()),
+])
+
+
+def linkage_table(records: Iterable[Mapping[str, Any]]) -> pa.Table:
+    """The linkage input for records that do not come from a warehouse (a benchmark data set, another
+    system's export), so that `run_linkage` can score Segura's model on them. Each record is a mapping
+    with `unique_id` and `source` and any of given_names, first_surname, second_surname, full_name, sex
+    ('F'/'M'), age, age_is_estimate, event_date (a date), territory_code, parent_code, neighbours,
+    document_number; what is missing is null. Names become keys exactly as in `linkage_input`."""
+    cols: dict[str, list[object]] = {name: [] for name in LINKAGE_SCHEMA.names}
+    for rec in records:
+        keys = name_keys(rec.get("given_names"), rec.get("first_surname"), rec.get("second_surname"), rec.get("full_name"))
+        date = rec.get("event_date")
+        sex = rec.get("sex")
+        row = {
+            "unique_id": str(rec["unique_id"]), "source": str(rec["source"]), "record_id": str(rec.get("record_id", rec["unique_id"])),
+            "sex": sex if sex in ("F", "M") else None, "age": rec.get("age"), "age_is_estimate": bool(rec.get("age_is_estimate")),
+            "event_date": date, "date_is_registration": False,
+            "event_month": date.strftime("%Y-%m") if date else None, "event_week": date.strftime("%G-%V") if date else None,
+            "territory_code": rec.get("territory_code"), "parent_code": rec.get("parent_code"), "neighbours": list(rec.get("neighbours") or []),
+            "document_number": rec.get("document_number"), "given_1": keys.given_1, "given_all": keys.given_all,
+            "surname_1": keys.surname_1, "surname_2": keys.surname_2, "surnames_sorted": keys.surnames_sorted, "full_name": keys.full,
+            "iccs_code": rec.get("iccs_code"), "femicide": bool(rec.get("femicide")),
+        }
+        for name, value in row.items():
+            cols[name].append(value)
+    return pa.table(cols, schema=LINKAGE_SCHEMA)

@@ -6,9 +6,11 @@ and probabilities (tables `link`, `link_pair`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,15 +38,27 @@ class LinkResult:
     model_json: dict[str, Any]
 
 
+def spill_folder() -> Path:
+    """Where Splink's DuckDB spills past its memory limit; removed by `release_spill` after each run."""
+    folder = Path(tempfile.gettempdir()) / f"segura-splink-{os.getpid()}"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def release_spill(linker: Any) -> None:
+    """Close Splink's database and remove its spill files (hundreds of MB at 300k records)."""
+    with contextlib.suppress(Exception):
+        linker._db_api._con.close()
+    shutil.rmtree(spill_folder(), ignore_errors=True)
+
+
 def _linker(table: pa.Table, model: dict[str, Any] | str | None) -> Any:
     from splink import DuckDBAPI, Linker
 
     # Splink's own database, bounded like the warehouse (its default would take 80% of the machine).
     con = duckdb.connect(config={"memory_limit": SPLINK_MEMORY, "threads": 2})
     con.execute("SET enable_progress_bar = false")
-    spill = Path(tempfile.gettempdir()) / f"segura-splink-{os.getpid()}"
-    spill.mkdir(exist_ok=True)
-    con.execute("SET temp_directory = ?", [str(spill)])
+    con.execute("SET temp_directory = ?", [str(spill_folder())])
     db_api = DuckDBAPI(connection=con)
     # One input table per institution: Splink links across them and deduplicates within each,
     # and knows each record's source (needed for one-to-one clustering).
@@ -67,24 +81,25 @@ def run_linkage(
     duplicate_free: list[str] | None = None,
 ) -> LinkResult:
     """Link the records of `table` (see prepare.linkage_input)."""
-    trained = False
-    if model_path is not None and model_path.is_file() and not retrain:
-        linker = _linker(table, json.loads(model_path.read_text(encoding="utf-8")))
-    else:
-        linker = _linker(table, None)
-        train(linker, max_pairs=max_pairs, seed=seed)
-        trained = True
-    model_json = linker.misc.save_model_to_json()
-    if model_path is not None and trained:
-        model_path.parent.mkdir(parents=True, exist_ok=True)
-        model_path.write_text(json.dumps(model_json, indent=1), encoding="utf-8")
-    preds = linker.inference.predict(threshold_match_probability=KEEP_PAIRS_ABOVE)
-    pairs = _arrow(preds.as_duckdbpyrelation().select("unique_id_l, unique_id_r, match_probability"))
-    ids = table.column("unique_id").to_pylist()
-    if duplicate_free:
-        clusters = _single_best_links(linker, preds, decisions, duplicate_free, threshold, ids)
-    else:
-        clusters = cluster(ids, pairs, decisions, threshold)
+    reuse = model_path is not None and model_path.is_file() and not retrain
+    linker = _linker(table, json.loads(model_path.read_text(encoding="utf-8")) if reuse and model_path else None)
+    trained = not reuse
+    try:
+        if trained:
+            train(linker, max_pairs=max_pairs, seed=seed)
+        model_json = linker.misc.save_model_to_json()
+        if model_path is not None and trained:
+            model_path.parent.mkdir(parents=True, exist_ok=True)
+            model_path.write_text(json.dumps(model_json, indent=1), encoding="utf-8")
+        preds = linker.inference.predict(threshold_match_probability=KEEP_PAIRS_ABOVE)
+        pairs = _arrow(preds.as_duckdbpyrelation().select("unique_id_l, unique_id_r, match_probability"))
+        ids = table.column("unique_id").to_pylist()
+        if duplicate_free:
+            clusters = _single_best_links(linker, preds, decisions, duplicate_free, threshold, ids)
+        else:
+            clusters = cluster(ids, pairs, decisions, threshold)
+    finally:
+        release_spill(linker)
     return LinkResult(clusters=clusters, pairs=pairs, trained=trained, model_json=model_json)
 
 

@@ -44,38 +44,20 @@ def neighbours(con: duckdb.DuckDBPyConnection, level: str) -> dict[str, list[str
 
 
 def linkage_input(con: duckdb.DuckDBPyConnection, level: str) -> pa.Table:
-    rows = con.execute(INPUT_QUERY).fetchall()
+    """The linkage input for the warehouse's current victim records."""
     near = neighbours(con, level)
-    cols: dict[str, list[object]] = {k: [] for k in (
-        "unique_id", "source", "record_id", "sex", "age", "age_is_estimate", "event_date", "date_is_registration",
-        "event_month", "event_week", "territory_code", "parent_code", "neighbours", "document_number",
-        "given_1", "given_all", "surname_1", "surname_2", "surnames_sorted", "full_name", "iccs_code", "femicide",
-    )}
-    for (pid, src, rec, sex, age, est, date, is_reg, terr, parent, iccs, context, given, s1, s2, full, doc) in rows:
-        keys = name_keys(given, s1, s2, full)
-        cols["unique_id"].append(pid)
-        cols["source"].append(src)
-        cols["record_id"].append(rec)
-        cols["sex"].append(sex if sex in ("F", "M") else None)
-        cols["age"].append(age)
-        cols["age_is_estimate"].append(est)
-        cols["event_date"].append(date)
-        cols["date_is_registration"].append(is_reg)
-        cols["event_month"].append(date.strftime("%Y-%m") if date else None)
-        cols["event_week"].append(date.strftime("%G-%V") if date else None)
-        cols["territory_code"].append(terr)
-        cols["parent_code"].append(parent)
-        cols["neighbours"].append(near.get(terr, []) if terr else [])
-        cols["document_number"].append(doc)
-        cols["given_1"].append(keys.given_1)
-        cols["given_all"].append(keys.given_all)
-        cols["surname_1"].append(keys.surname_1)
-        cols["surname_2"].append(keys.surname_2)
-        cols["surnames_sorted"].append(keys.surnames_sorted)
-        cols["full_name"].append(keys.full)
-        cols["iccs_code"].append(iccs)
-        cols["femicide"].append(bool(context and "femicide" in context))
-    return pa.table(cols)
+    records = (
+        {
+            "unique_id": pid, "source": src, "record_id": rec, "sex": sex, "age": age, "age_is_estimate": est,
+            "event_date": date, "date_is_registration": is_reg, "territory_code": terr, "parent_code": parent,
+            "neighbours": near.get(terr, []) if terr else [], "document_number": doc, "given_names": given,
+            "first_surname": s1, "second_surname": s2, "full_name": full, "iccs_code": iccs,
+            "femicide": bool(context and "femicide" in context),
+        }
+        for (pid, src, rec, sex, age, est, date, is_reg, terr, parent, iccs, context, given, s1, s2, full, doc)
+        in con.execute(INPUT_QUERY).fetchall()
+    )
+    return linkage_table(records)
 
 
 # The columns and types of the linkage input (as `linkage_input` builds them from the warehouse).
@@ -90,8 +72,8 @@ LINKAGE_SCHEMA = pa.schema([
 
 
 def linkage_table(records: Iterable[Mapping[str, Any]]) -> pa.Table:
-    """The linkage input for records that do not come from a warehouse (a benchmark data set, another
-    system's export), so that `run_linkage` can score Segura's model on them. Each record is a mapping
+    """The linkage input from plain records: the warehouse's (`linkage_input`) or others (a benchmark
+    data set, another system's export), so that `run_linkage` can score Segura's model on them. Each record is a mapping
     with `unique_id` and `source` and any of given_names, first_surname, second_surname, full_name, sex
     ('F'/'M'), age, age_is_estimate, event_date (a date), territory_code, parent_code, neighbours,
     document_number; what is missing is null. Names become keys exactly as in `linkage_input`."""
@@ -103,7 +85,7 @@ def linkage_table(records: Iterable[Mapping[str, Any]]) -> pa.Table:
         row = {
             "unique_id": str(rec["unique_id"]), "source": str(rec["source"]), "record_id": str(rec.get("record_id", rec["unique_id"])),
             "sex": sex if sex in ("F", "M") else None, "age": rec.get("age"), "age_is_estimate": bool(rec.get("age_is_estimate")),
-            "event_date": date, "date_is_registration": False,
+            "event_date": date, "date_is_registration": bool(rec.get("date_is_registration")),
             "event_month": date.strftime("%Y-%m") if date else None, "event_week": date.strftime("%G-%V") if date else None,
             "territory_code": rec.get("territory_code"), "parent_code": rec.get("parent_code"), "neighbours": list(rec.get("neighbours") or []),
             "document_number": rec.get("document_number"), "given_1": keys.given_1, "given_all": keys.given_all,

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import Inbox, assert_adds_up, row, rows
+from tests.conftest import HEADER, Inbox, assert_adds_up, row, rows
 
 
 def only_error(inbox: Inbox, load_id: int, row_number: int) -> dict[str, str]:
@@ -311,18 +311,7 @@ def test_offence_codes_map_to_iccs(inbox: Inbox) -> None:
 
 def test_coordinates_outside_the_territory_are_a_warning(inbox: Inbox) -> None:
     inbox.mapping(columns={**_base_columns(), "lat": "latitude", "lon": "longitude"})
-    header = [
-        "folio",
-        "fecha",
-        "depto",
-        "municipio",
-        "sexo",
-        "edad",
-        "nombre",
-        "delito",
-        "lat",
-        "lon",
-    ]
+    header = [*(h for h in HEADER if h != "observaciones"), "lat", "lon"]
     records = [
         [*list(row(folio=1).values())[:8], "9.95", "-84.15"],  # inside Escazú's square
         [*list(row(folio=2).values())[:8], "10.5", "-83.0"],  # far away

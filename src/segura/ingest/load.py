@@ -178,8 +178,7 @@ def _register_source(con: duckdb.DuckDBPyConnection, m: SourceMapping) -> None:
 def _validate(con: duckdb.DuckDBPyConnection, compiled: Compiled) -> None:
     errors = "[" + ", ".join(str(i) for i in compiled.error_ids) + "]"
     con.execute(
-        f"CREATE OR REPLACE TABLE {VAL} AS SELECT *, len(list_filter(issues, x -> list_contains({errors}, x.r))) > 0 AS has_error FROM ({compiled.select})",  # noqa: S608
-        compiled.params,
+        f"CREATE OR REPLACE TABLE {VAL} AS SELECT *, len(list_filter(issues, x -> list_contains({errors}, x.r))) > 0 AS has_error FROM ({compiled.select})"  # noqa: S608
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _rulemsg (id INTEGER, rule VARCHAR, severity VARCHAR, column_name VARCHAR, expected VARCHAR)")
     con.executemany(

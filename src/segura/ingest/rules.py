@@ -67,7 +67,6 @@ class Check:
 @dataclass
 class Compiled:
     select: str  # SQL producing _val from _stg
-    params: list[object]
     checks: list[tuple[int, Check, str]]  # (id, check, severity)
     error_ids: list[int]
     has_identity: bool
@@ -194,13 +193,7 @@ def compile_checks(
         typed[name] = v
 
     # offence codes -> ICCS
-    if mapping.codes:
-        iccs = codelist("iccs")
-        bad = sorted({v for v in mapping.codes.values() if v not in iccs})
-        if bad:
-            raise MappingError(f"{where}: codes maps to ICCS codes that do not exist: {', '.join(bad)}")
-        if "offence_code" not in col_of_field:
-            raise MappingError(f"{where}: `codes` needs a column mapped to offence_code")
+    if mapping.codes:  # validate_mapping checked the ICCS targets and the offence_code column
         col = col_of_field["offence_code"]
         _register_map(con, "_map_offence", _distinct(con, col), {k.strip().casefold(): v for k, v in mapping.codes.items()})
         joins.append(f"LEFT JOIN _map_offence mo ON mo.raw = s.{col}")
@@ -211,8 +204,6 @@ def compile_checks(
 
     # the institution's legal classification as femicide, kept as the context flag 'femicide'
     if mapping.femicide_codes:
-        if "offence_code" not in col_of_field:
-            raise MappingError(f"{where}: `femicide_codes` needs a column mapped to offence_code")
         col = col_of_field["offence_code"]
         _register_map(con, "_map_femicide", _distinct(con, col), {k.strip().casefold(): "femicide" for k in mapping.femicide_codes})
         joins.append(f"LEFT JOIN _map_femicide mf ON mf.raw = s.{col}")
@@ -326,7 +317,7 @@ def compile_checks(
               FROM _stg s {' '.join(joins)})
     """  # noqa: S608 (only our own SQL: positional columns and generated checks)
     has_identity = any(f.table == "identity" and (f.name in col_of_field) for f in FIELDS)
-    return Compiled(select=select, params=[], checks=active, error_ids=error_ids, has_identity=has_identity, event_id_mapped="event_id" in col_of_field)
+    return Compiled(select=select, checks=active, error_ids=error_ids, has_identity=has_identity, event_id_mapped="event_id" in col_of_field)
 
 
 def validate_mapping(mapping: SourceMapping) -> None:
@@ -341,8 +332,7 @@ def validate_mapping(mapping: SourceMapping) -> None:
     for name, value in mapping.defaults.items():
         f = FIELD_BY_NAME[name]
         if f.kind == "code":
-            lookup = {c.casefold(): c for c in codelist(f.codelist or name)} | {k.strip().casefold(): v for k, v in mapping.values.get(name, {}).items()}
-            if value.strip().casefold() not in lookup:
+            if value.strip().casefold() not in _value_lookup(mapping, name):
                 raise MappingError(f"{where}: defaults.{name} = {value!r} is not in the {f.codelist} list")
     if mapping.codes or mapping.femicide_codes:
         if "offence_code" not in fields:
@@ -388,22 +378,19 @@ def _register_map(con: duckdb.DuckDBPyConnection, name: str, raws: list[str | No
     con.unregister(f"{name}_in")
 
 
+def _value_lookup(mapping: SourceMapping, name: str) -> dict[str, str]:
+    """Folded raw value -> code for a coded field: the list's own codes, then the mapping's `values`."""
+    codes = codelist(FIELD_BY_NAME[name].codelist or name)
+    return {c.casefold(): c for c in codes} | {k.strip().casefold(): v for k, v in mapping.values.get(name, {}).items()}
+
+
 def _code_join(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, staged: Staged, name: str, col_of_field: dict[str, str], joins: list[str]) -> str:
-    f = FIELD_BY_NAME[name]
-    codes = codelist(f.codelist or name)
-    lookup = {c.casefold(): c for c in codes}
-    vmap = mapping.values.get(name, {})
-    bad = sorted({v for v in vmap.values() if v not in codes})
-    if bad:
-        raise MappingError(f"{mapping.path or mapping.source}: values.{name} maps to codes not in the {f.codelist} list: {', '.join(bad)}; expected {', '.join(codes)}")
-    lookup.update({k.strip().casefold(): v for k, v in vmap.items()})
+    """The SQL value of a coded field (value maps and defaults were checked by validate_mapping)."""
+    lookup = _value_lookup(mapping, name)
     if name in col_of_field:
         alias = f"vm_{name}"
         _register_map(con, f"_map_{name}", _distinct(con, col_of_field[name]), lookup)
         joins.append(f"LEFT JOIN _map_{name} {alias} ON {alias}.raw = s.{col_of_field[name]}")
         return f"{alias}.code"
-    default = mapping.defaults[name]
-    code = lookup.get(default.strip().casefold())
-    if code is None:
-        raise MappingError(f"{mapping.path or mapping.source}: defaults.{name} = {default!r} is not in the {f.codelist} list")
+    code = lookup[mapping.defaults[name].strip().casefold()]
     return "'" + code.replace("'", "''") + "'"

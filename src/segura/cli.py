@@ -29,6 +29,8 @@ territory_app = typer.Typer(help="Territories: codes, names, levels, parents and
 population_app = typer.Typer(help="Population denominators by territory, year, sex and age group.", no_args_is_help=True)
 app.add_typer(territory_app, name="territory")
 app.add_typer(population_app, name="population")
+indicators_app = typer.Typer(help="The indicator catalogue: list it, compute an indicator.", no_args_is_help=True)
+app.add_typer(indicators_app, name="indicators")
 
 console = Console()
 err = Console(stderr=True)
@@ -542,6 +544,119 @@ def population_import(
             console.print(f"{report.imported:,} population rows imported: {report.territories:,} territories, years {', '.join(map(str, report.years))}")
     if report.issues:
         raise typer.Exit(3)
+
+
+# -- indicators and queries ---------------------------------------------------------------------
+
+ByOpt = Annotated[str, typer.Option("--by", help="Dimensions, comma-separated: territory, period, sex, age, weapon_class, relationship_class, femicide_class, source.")]
+WhereOpt = Annotated[Optional[list[str]], typer.Option("--where", help="Filter field=value[,value]; repeatable: year=2015, territory=11, sex=F, from=2015-01, to=2015-06.")]  # noqa: UP045
+LevelOpt = Annotated[Optional[str], typer.Option("--level", help="Territory level (default: the event level, e.g. admin2).")]  # noqa: UP045
+PeriodOpt = Annotated[str, typer.Option("--period", help="month, quarter, year or rolling12.")]
+LangOpt = Annotated[str, typer.Option("--lang", help="Language of names and labels: es or en.")]
+UnprotectedOpt = Annotated[bool, typer.Option("--no-protect", help="Internal use only: show cells under the disclosure threshold.")]
+
+
+def _query_result(ws: Workspace, measure: str, by: str, where: list[str] | None, level: str | None,
+                  period: str, lang: str, no_protect: bool) -> Any:
+    from segura.indicators import parse_where
+
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    return ws.query(measure, by=dims, where=parse_where(where or []), level=level, period=period, lang=lang,
+                    protect=not no_protect)
+
+
+@indicators_app.command("list")
+def indicators_list(lang: LangOpt = "en", as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
+    """The catalogue: id, name, kind, unit, disaggregations and SDG indicator."""
+    catalogue = _ws(workspace).indicators()
+    if as_json:
+        _print_json([ind.to_dict(lang) for ind in catalogue.indicators.values()])
+        return
+    table = Table("id", "name", "kind", "unit", "by", "SDG")
+    for ind in catalogue.indicators.values():
+        table.add_row(ind.id, ind.name(lang), ind.kind, ind.unit(lang), ", ".join(ind.disaggregations), ind.sdg or "")
+    console.print(table)
+
+
+@indicators_app.command("compute")
+def indicators_compute(
+    indicator: Annotated[str, typer.Argument(help="Indicator id (`segura indicators list`).")],
+    by: ByOpt = "territory",
+    where: WhereOpt = None,
+    level: LevelOpt = None,
+    period: PeriodOpt = "year",
+    lang: LangOpt = "en",
+    no_protect: UnprotectedOpt = False,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Compute one indicator: value, 95% interval, smoothed rate, change and flags for every cell."""
+    result = _query_result(_ws(workspace), indicator, by, where, level, period, lang, no_protect)
+    if as_json:
+        from segura.indicators.export import metadata
+
+        _print_json({**metadata(result), "data": result.records()})
+        return
+    _print_result(result)
+
+
+def _print_result(result: Any) -> None:
+    frame = result.frame
+    shown = [c for c in frame.columns if c.endswith("_name") or c.endswith("_label") or c == "period"] + [
+        "numerator", "denominator", "value", "ci_low", "ci_high", "change_year_ago_pct", "p_year_ago", "obs_status", "conf_status"]
+    lang = result.lang
+    table = Table(*[c for c in shown if c in frame.columns], title=f"{result.indicator.name(lang)} ({result.indicator.unit(lang)})")
+    for rec in result.records():
+        table.add_row(*[_fmt(rec.get(c)) for c in shown if c in frame.columns])
+    console.print(table)
+    for note in result.notes:
+        console.print(f"[yellow]note[/] {note}", highlight=False)
+    if result.protected:
+        console.print("Cells marked C (under the threshold) and D (secondary) are suppressed; U = unstable (fewer than "
+                      "the workspace's minimum events), M = not computable.", highlight=False)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+@app.command("query")
+def query_cmd(
+    measure: Annotated[str, typer.Option("--measure", "-m", help="Indicator id (`segura indicators list`).")],
+    by: ByOpt = "",
+    where: WhereOpt = None,
+    level: LevelOpt = None,
+    period: PeriodOpt = "year",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, xlsx, parquet, json or sdmx-csv.")] = "csv",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write (csv, json and sdmx-csv may go to standard output).")] = None,  # noqa: UP045
+    lang: LangOpt = "en",
+    no_protect: UnprotectedOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Measures x dimensions x filters -> a tidy table, as a file to download."""
+    import tempfile
+
+    from segura.indicators.export import FORMATS, write_result
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}", param_hint="--format")
+    if out is None and fmt in ("xlsx", "parquet"):
+        raise typer.BadParameter(f"{fmt} is binary: give a file with --out", param_hint="--out")
+    result = _query_result(_ws(workspace), measure, by, where, level, period, lang, no_protect)
+    if out is not None:
+        n = write_result(result, out, fmt)
+        err.print(f"{n:,} rows written to {out}", highlight=False)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "out"
+        write_result(result, path, fmt)
+        sys.stdout.write(path.read_text(encoding="utf-8-sig"))
 
 
 # -- demo ---------------------------------------------------------------------------------------

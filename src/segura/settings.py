@@ -52,6 +52,11 @@ SETTINGS: tuple[Setting, ...] = (
         10,
         "Threshold for indicators on violence against women (suppression).",
     ),
+    Setting(
+        "indicators.unstable_below",
+        20,
+        "A count (or, for a share, a denominator) below this is flagged unstable: its relative standard error exceeds 22% (NCHS standard).",
+    ),
     Setting("engine.name", "duckdb", "Query engine: duckdb (one machine) or spark (cluster)."),
     Setting(
         "engine.memory_limit",

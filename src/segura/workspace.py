@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from segura.settings import Settings, render_template
 from segura.store import Warehouse, open_warehouse
 
 if TYPE_CHECKING:
+    from segura.indicators import Catalogue, Result
     from segura.ingest.mapping import SourceMapping
     from segura.ingest.report import LoadReport
     from segura.quality.checks import CheckResult
@@ -183,6 +184,35 @@ class Workspace:
 
         with self.warehouse() as wh:
             return reconcile(wh, self.settings, root=self.root, retrain=retrain, truth=read_truth(truth) if truth else None)
+
+    def indicators(self) -> Catalogue:
+        """The indicator catalogue: Segura's, with this workspace's `indicators/*.yaml` on top."""
+        from segura.indicators import load_catalogue
+
+        return load_catalogue(self.root)
+
+    def query(
+        self,
+        measure: str,
+        *,
+        by: Sequence[str] = (),
+        where: Mapping[str, str | Sequence[str]] | None = None,
+        level: str | None = None,
+        period: str = "year",
+        lang: str = "en",
+        protect: bool = True,
+    ) -> Result:
+        """An indicator broken down `by` dimensions, filtered by `where` (e.g. {"year": "2015"}).
+
+        With `protect` (the default) cells under the disclosure threshold, and the cells that would
+        let someone recover them, are emptied and flagged as SDMX does.
+        """
+        from segura.indicators import Query, run_query
+
+        filters = {k: (v,) if isinstance(v, str) else tuple(str(x) for x in v) for k, v in (where or {}).items()}
+        q = Query(measure, tuple(by), filters, level=level, grain=period)
+        with self.warehouse(read_only=True) as wh:
+            return run_query(wh.con, self.settings, q, root=self.root, lang=lang, protect=protect)
 
     def discrepancies(self) -> DiscrepancyReport:
         """The latest reconciliation's discrepancy report (record ids only)."""

@@ -1,0 +1,566 @@
+"""The query modeler: an indicator x dimensions x filters -> a tidy table of counts and denominators.
+
+Every query is an Ibis expression over the warehouse's tables (`victim`, `link`,
+`person_current`, `event_current`, `population`), so the same code runs on DuckDB and on
+Spark. Dimensions and filter fields come from the allow-list in `dimensions.py` and every
+value is checked against its domain before it becomes an Ibis literal: no text from a user
+is ever spliced into SQL.
+
+The table is complete: every territory of the chosen level, every period in the data's span
+and every value of a categorical dimension has a row, with 0 when nothing happened, because a
+municipality with no femicide has a rate of 0, not a missing rate. Victims placed only at a
+coarser level than asked (a state but no municipality) get the row "<parent>_U" (unspecified),
+so municipal rows always add up to their state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from segura.errors import SeguraError
+from segura.indicators.catalogue import Indicator
+from segura.indicators.dimensions import DIMENSIONS, FILTER_FIELDS, TOTAL, UNKNOWN, check_filter
+from segura.model.codes import codelist, five_year_groups_in
+from segura.settings import Settings
+
+GRAINS = ("month", "quarter", "year", "rolling12")
+PERIOD_FILTERS = ("year", "from", "to")
+
+
+class QueryError(SeguraError):
+    """A query that asks for something the allow-list does not have."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a user asks: an indicator broken down `by` dimensions, with filters.
+
+    `where` maps a field to the values kept: a dimension (sex, age, weapon_class...), `territory`
+    (a code; its descendants are kept), `year`, `from` and `to` (YYYY-MM, inclusive).
+    """
+
+    indicator: str
+    by: tuple[str, ...] = ()
+    where: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    level: str | None = None
+    grain: str = "year"
+
+
+@dataclass
+class QueryContext:
+    """The backend and the small facts a query needs: territories, coverage, latest run."""
+
+    backend: Any
+    settings: Settings
+    territories: pd.DataFrame  # code, name, level, parent_code
+    run_id: int | None
+    first_month: dt.date | None
+    last_month: dt.date | None
+    sources: tuple[str, ...]
+    population_levels: frozenset[str]
+
+    @property
+    def levels(self) -> list[str]:
+        return list(self.settings["territory.levels"])
+
+    @property
+    def event_level(self) -> str:
+        return str(self.settings["territory.event_level"])
+
+    def table(self, name: str) -> ir.Table:
+        return self.backend.table(name)
+
+
+def context_for(backend: Any, settings: Settings) -> QueryContext:
+    """Read the small facts (territories, the latest run, the months covered) once."""
+    terr = backend.table("territory").select("code", "name", "level", "parent_code").to_pandas()
+    runs = backend.table("reconcile_run")
+    run_id = runs.run_id.max().to_pandas() if runs.count().to_pandas() else None
+    first = last = None
+    sources: tuple[str, ...] = ()
+    if run_id is not None:
+        v = backend.table("victim")
+        v = v.filter(v.run_id == int(run_id))
+        span = v.aggregate(lo=v.event_date.min(), hi=v.event_date.max()).to_pandas().iloc[0]
+        if pd.notna(span["lo"]):
+            first, last = _month_of(span["lo"]), _month_of(span["hi"])
+        link = backend.table("link")
+        sources = tuple(sorted(link.filter(link.run_id == int(run_id)).select("source_id").distinct().to_pandas().source_id))
+    pop = backend.table("population")
+    pop_codes = set(pop.select("territory_code").distinct().to_pandas().territory_code)
+    levels = frozenset(terr.loc[terr.code.isin(pop_codes), "level"])
+    return QueryContext(backend, settings, terr, None if run_id is None else int(run_id), first, last, sources, levels)
+
+
+def _month_of(value: Any) -> dt.date:
+    d = pd.Timestamp(value).date()
+    return d.replace(day=1)
+
+
+# -- parsing what a user typed -------------------------------------------------------------
+
+
+def parse_where(items: list[str]) -> dict[str, tuple[str, ...]]:
+    """`["year=2015", "sex=F,M"]` -> {"year": ("2015",), "sex": ("F", "M")}."""
+    out: dict[str, tuple[str, ...]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise QueryError(f"a filter is field=value[,value...], like year=2015 or sex=F; found {item!r}")
+        out[key.strip()] = tuple(v.strip() for v in value.split(",") if v.strip())
+    return out
+
+
+def validate(query: Query, indicator: Indicator, ctx: QueryContext) -> None:
+    """Refuse anything outside the allow-list, with the reason and what is allowed."""
+    subject = indicator.base.subject
+    allowed_by = {"territory", "period", *indicator.disaggregations}
+    for d in query.by:
+        if d not in allowed_by:
+            raise QueryError(f"{indicator.id} cannot be broken down by {d!r}; it can by: {', '.join(sorted(allowed_by))}")
+    if len(set(query.by)) != len(query.by):
+        raise QueryError(f"a dimension is repeated in --by {','.join(query.by)}")
+    if query.grain not in GRAINS:
+        raise QueryError(f"period grain must be one of {', '.join(GRAINS)}, found {query.grain!r}")
+    if query.level is not None and query.level not in ctx.levels:
+        raise QueryError(f"unknown territory level {query.level!r}; levels: {', '.join(ctx.levels)}")
+    filter_dims = {d for d in indicator.disaggregations} | {"territory", *PERIOD_FILTERS}
+    for key, values in query.where.items():
+        if key not in filter_dims:
+            raise QueryError(f"{indicator.id} cannot be filtered by {key!r}; it can by: {', '.join(sorted(filter_dims))}")
+        if not values:
+            raise QueryError(f"the filter {key}= has no value")
+        if key == "year":
+            if not all(v.isdigit() and len(v) == 4 for v in values):
+                raise QueryError(f"year takes four-digit years, found {list(values)}")
+        elif key in ("from", "to"):
+            if len(values) != 1 or _parse_month(values[0]) is None:
+                raise QueryError(f"{key} takes one month as YYYY-MM, found {list(values)}")
+        elif key == "territory":
+            unknown = [v for v in values if v not in set(ctx.territories.code)]
+            if unknown:
+                raise QueryError(f"unknown territory code(s) {unknown}; `segura status` lists the territories")
+        elif key == "age":
+            labels = set(age_labels(ctx.settings)) | {UNKNOWN}
+            bad = [v for v in values if v not in labels]
+            if bad:
+                raise QueryError(f"unknown age group(s) {bad}; the workspace's groups: {', '.join(age_labels(ctx.settings))}")
+        elif key == "source":
+            bad = [v for v in values if v not in ctx.sources]
+            if bad:
+                raise QueryError(f"unknown institution(s) {bad}; institutions: {', '.join(ctx.sources)}")
+        elif key == "reconciled":
+            if any(v not in ("true", "false") for v in values):
+                raise QueryError(f"reconciled takes true or false, found {list(values)}")
+        else:
+            values_checked = [v for v in values if v != "femicide"] if key == "femicide_class" else list(values)
+            problem = check_filter(key, values_checked) if key in FILTER_FIELDS[subject] else None
+            if problem:
+                raise QueryError(problem)
+
+
+def _parse_month(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text + "-01") if len(text) == 7 else None
+    except ValueError:
+        return None
+
+
+# -- the facts ------------------------------------------------------------------------------
+
+
+def age_labels(settings: Settings) -> list[str]:
+    return list(settings["age_groups.aggregations"])
+
+
+def victims_fact(ctx: QueryContext) -> ir.Table:
+    """One row per reconciled victim of the latest run, with the classes indicators use."""
+    v = ctx.table("victim")
+    v = v.filter(v.run_id == (ctx.run_id if ctx.run_id is not None else -1))
+    intimate_family = [c.code for c in codelist("relationship").values() if c.get("intimate_or_family") == "true"]
+    rel = v.relationship
+    relationship_class = ibis.cases(
+        (rel.startswith("intimate_partner"), "intimate_partner"),
+        (rel.isin(intimate_family), "family"),
+        (rel.startswith("known_"), "known_other"),
+        (rel == "stranger", "stranger"),
+        else_="unknown",
+    )
+    female_homicide = (v.sex == "F") & v.iccs_code.startswith("0101")
+    femicide_class = ibis.cases(
+        (female_homicide & rel.isin(intimate_family), "intimate_partner_family"),
+        (female_homicide & v.femicide_legal.fill_null(False), "other_gender_related"),
+        (female_homicide, "not_identified"),
+        else_="not_applicable",
+    )
+    weapon_class = ibis.cases(
+        (v.weapon.startswith("firearm"), "firearm"),
+        (v.weapon.isnull() | (v.weapon == "unknown"), "unknown"),
+        else_="other",
+    )
+    return v.select(
+        territory_code=v.territory_code,
+        month=v.event_date.truncate("M").cast("date"),
+        sex=v.sex.fill_null(UNKNOWN),
+        age=v.age,
+        iccs_code=v.iccs_code,
+        weapon_class=weapon_class,
+        relationship_class=relationship_class,
+        femicide_class=femicide_class,
+    )
+
+
+def records_fact(ctx: QueryContext) -> ir.Table:
+    """One row per current victim record of each institution, with whether it was reconciled."""
+    link = ctx.table("link")
+    link = link.filter(link.run_id == (ctx.run_id if ctx.run_id is not None else -1))
+    spread = link.group_by("cluster_id").aggregate(n_sources=link.source_id.nunique())
+    p = ctx.table("person_current")
+    e = ctx.table("event_current")
+    rec = link.join(p, link.person_id == p.person_id).join(
+        e, (e.load_id == p.load_id) & (e.source_record_id == p.event_record_id)
+    ).join(spread, "cluster_id")
+    return rec.select(
+        territory_code=rec.territory_code,
+        month=rec.occurred_date.truncate("M").cast("date").fill_null(rec.period_month.cast("date")),
+        sex=rec.sex.fill_null(UNKNOWN),
+        age=rec.age,
+        iccs_code=rec.iccs_code,
+        source=link.source_id,
+        reconciled=ibis.ifelse(rec.n_sources >= 2, "true", "false"),
+    )
+
+
+def _fact(ctx: QueryContext, subject: str) -> ir.Table:
+    return victims_fact(ctx) if subject == "victims" else records_fact(ctx)
+
+
+def _condition(t: ir.Table, key: str, values: list[Any] | tuple[Any, ...], ctx: QueryContext) -> ir.BooleanValue:
+    if key == "iccs":
+        cond = ibis.literal(False)
+        for code in values:
+            cond = cond | t.iccs_code.startswith(str(code))
+        return cond
+    if key == "age":
+        if isinstance(values, list):  # a catalogue range [low, high]
+            return t.age.between(int(values[0]), int(values[1]))
+        return _age_key(t, ctx).isin([str(v) for v in values])
+    if key == "femicide_class":
+        expanded = {str(v) for v in values}
+        if "femicide" in expanded:
+            expanded |= {"intimate_partner_family", "other_gender_related"}
+        return t.femicide_class.isin(sorted(expanded))
+    if key == "reconciled":
+        return t.reconciled.isin([str(v).lower() for v in values])
+    return t[key].isin([str(v) for v in values])
+
+
+def _age_key(t: ir.Table, ctx: QueryContext) -> ir.StringValue:
+    cases = [(t.age.between(lo, hi), name) for name, (lo, hi) in ctx.settings["age_groups.aggregations"].items()]
+    return ibis.cases((t.age.isnull(), UNKNOWN), *cases, else_="_O")
+
+
+# -- keys: territory at a level, periods ----------------------------------------------------
+
+
+def territory_keys(ctx: QueryContext, level: str) -> pd.DataFrame:
+    """code -> key at `level`: the ancestor at that level, or "<ancestor>_U" for coarser codes."""
+    terr = ctx.territories.set_index("code")
+    order = {lv: i for i, lv in enumerate(ctx.levels)}
+    rows = []
+    for code, row in terr.iterrows():
+        chain = [code]
+        while terr.loc[chain[-1], "parent_code"] in terr.index:
+            chain.append(terr.loc[chain[-1], "parent_code"])
+        at = [c for c in chain if terr.loc[c, "level"] == level]
+        if at:
+            rows.append((code, at[0]))
+        elif order.get(row["level"], 0) < order.get(level, 0):
+            rows.append((code, f"{code}{UNKNOWN}"))
+    return pd.DataFrame(rows, columns=["code", "key"])
+
+
+def periods(ctx: QueryContext, grain: str, where: dict[str, tuple[str, ...]]) -> list[dt.date]:
+    """The period keys (first month; for rolling windows the last month) the data covers, filtered."""
+    if ctx.first_month is None or ctx.last_month is None:
+        return []
+    months = pd.date_range(ctx.first_month, ctx.last_month, freq="MS").date.tolist()
+    if grain == "month":
+        keys = months
+    elif grain == "quarter":
+        keys = sorted({m.replace(month=3 * ((m.month - 1) // 3) + 1) for m in months})
+    elif grain == "year":
+        keys = sorted({m.replace(month=1) for m in months})
+    else:
+        keys = months[11:]
+    lo = _parse_month(where["from"][0]) if "from" in where else None
+    hi = _parse_month(where["to"][0]) if "to" in where else None
+    years = {int(y) for y in where.get("year", ())}
+    out = []
+    for k in keys:
+        start, end = period_span(k, grain)
+        if years and end.year not in years:
+            continue
+        if (lo and start < lo) or (hi and end > hi):
+            continue
+        out.append(k)
+    return out
+
+
+def period_span(key: dt.date, grain: str) -> tuple[dt.date, dt.date]:
+    """First and last month of the period with this key."""
+    if grain == "month":
+        return key, key
+    if grain == "quarter":
+        return key, _add_months(key, 2)
+    if grain == "year":
+        return key, _add_months(key, 11)
+    return _add_months(key, -11), key
+
+
+def period_label(key: dt.date, grain: str) -> str:
+    """ISO 8601 / SDMX time period: 2015, 2015-Q2, 2015-03, 2014-04/2015-03."""
+    if grain == "month":
+        return f"{key:%Y-%m}"
+    if grain == "quarter":
+        return f"{key.year}-Q{(key.month - 1) // 3 + 1}"
+    if grain == "year":
+        return f"{key.year}"
+    start = _add_months(key, -11)
+    return f"{start:%Y-%m}/{key:%Y-%m}"
+
+
+def _add_months(d: dt.date, n: int) -> dt.date:
+    i = d.year * 12 + d.month - 1 + n
+    return dt.date(i // 12, i % 12 + 1, 1)
+
+
+def _period_key(t: ir.Table, grain: str) -> ir.Value:
+    m = t.month
+    if grain in ("month", "rolling12"):  # a rolling window's key is its last month
+        return m
+    if grain == "quarter":
+        return m.truncate("Q").cast("date")
+    return m.truncate("Y").cast("date")
+
+
+# -- the query ------------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    """The tidy result before statistics: one row per cell, keys then numerator and denominator."""
+
+    frame: pd.DataFrame
+    keys: list[str]
+    level: str
+    grain: str
+    notes: list[str]
+
+
+def aggregate(query: Query, indicator: Indicator, ctx: QueryContext) -> Counts:
+    """Run the query: numerator and denominator for every cell of the complete table."""
+    validate(query, indicator, ctx)
+    level = query.level or ctx.event_level
+    grain = query.grain
+    by = list(query.by)
+    notes: list[str] = []
+    t = _fact(ctx, indicator.base.subject)
+
+    period_keys = periods(ctx, grain, query.where)
+    if grain == "rolling12":
+        offsets = ibis.memtable({"offset": list(range(12))})
+        t = t.cross_join(offsets)
+        t = t.mutate(month=t.month.cast("date") + t.offset.as_interval("M"))
+        t = t.mutate(month=t.month.cast("date"))
+    filters = dict(indicator.base.where)
+    if indicator.kind in ("count", "rate", "distribution"):
+        filters.update(indicator.numerator)
+    conds = [_condition(t, k, v, ctx) for k, v in filters.items()]
+    for key, values in query.where.items():
+        if key in PERIOD_FILTERS:
+            continue
+        if key == "territory":
+            continue
+        conds.append(_condition(t, key, values, ctx))
+    if period_keys:
+        lo, _ = period_span(period_keys[0], grain)
+        _, hi = period_span(period_keys[-1], grain)
+        if grain == "rolling12":
+            lo = period_keys[0]
+        conds.append(t.month.between(lo, hi))
+    else:
+        conds.append(ibis.literal(False))
+    for c in conds:
+        t = t.filter(c)
+
+    tkeys = territory_keys(ctx, level)
+    keymap = ibis.memtable(tkeys.rename(columns={"code": "t_code", "key": "territory"}))
+    t = t.left_join(keymap, t.territory_code == keymap.t_code)
+    t = t.mutate(territory=t.territory.fill_null(UNKNOWN)).drop("t_code")
+    if "territory" in query.where:
+        inside = _territories_within(ctx, query.where["territory"], tkeys)
+        t = t.filter(t.territory.isin(inside))
+
+    t = t.mutate(period=_period_key(t, grain))
+    if "age" in by:
+        t = t.mutate(age=_age_key(t, ctx))
+    keys = [d for d in ("territory", "period") if d in by] + [d for d in by if d not in ("territory", "period")]
+    if indicator.kind == "share":
+        num_cond = ibis.literal(True)
+        for k, v in indicator.numerator.items():
+            num_cond = num_cond & _condition(t, k, v, ctx)
+        agg = t.group_by(keys).aggregate(numerator=t.count(where=num_cond), denominator=t.count()) if keys else \
+            t.aggregate(numerator=t.count(where=num_cond), denominator=t.count())
+    else:
+        agg = t.group_by(keys).aggregate(numerator=t.count()) if keys else t.aggregate(numerator=t.count())
+
+    grid = _grid(ctx, indicator, query, keys, level, grain, period_keys, tkeys)
+    counts = agg.to_pandas()
+    if keys:
+        counts = _complete(grid, counts, keys)
+    counts["numerator"] = counts["numerator"].fillna(0).astype("int64")
+    if indicator.kind == "share":
+        counts["denominator"] = counts["denominator"].fillna(0).astype("int64")
+    elif indicator.kind == "distribution":
+        rest = [k for k in keys if k != indicator.over]
+        counts["denominator"] = (counts.groupby(rest)["numerator"].transform("sum") if rest
+                                 else counts["numerator"].sum())
+    elif indicator.kind == "rate":
+        counts = _join_population(counts, indicator, query, ctx, keys, level, grain, notes)
+    return Counts(counts, keys, level, grain, notes)
+
+
+def _territories_within(ctx: QueryContext, codes: tuple[str, ...], tkeys: pd.DataFrame) -> list[str]:
+    """The keys at the query's level that lie inside any of `codes` (or are them)."""
+    terr = ctx.territories.set_index("code")
+    inside = set()
+    for code in tkeys.code:
+        c = code
+        while c in terr.index:
+            if c in codes:
+                inside.add(code)
+                break
+            c = terr.loc[c, "parent_code"]
+    keys = set(tkeys.loc[tkeys.code.isin(inside), "key"])
+    return sorted(keys)
+
+
+def _grid(ctx: QueryContext, indicator: Indicator, query: Query, keys: list[str], level: str, grain: str,
+          period_keys: list[dt.date], tkeys: pd.DataFrame) -> pd.DataFrame:
+    """Every combination of the keys' expected values (those that may be 0)."""
+    values: dict[str, list[Any]] = {}
+    for k in keys:
+        if k == "territory":
+            terr = ctx.territories
+            pool = sorted(terr.loc[terr.level == level, "code"])
+            if "territory" in query.where:
+                pool = [c for c in pool if c in set(_territories_within(ctx, query.where["territory"], tkeys))]
+            values[k] = pool
+        elif k == "period":
+            values[k] = period_keys
+        elif k == "age":
+            values[k] = age_labels(ctx.settings)
+        elif k == "sex":
+            values[k] = ["F", "M"]
+        elif k == "source":
+            values[k] = list(ctx.sources)
+        else:
+            values[k] = [c for c, _, _ in DIMENSIONS[k].values if c != "femicide"]
+        if k in query.where and k not in ("territory",):
+            values[k] = [v for v in values[k] if str(v) in query.where[k]]
+        if k in indicator.numerator and k not in ("age",):
+            wanted = {str(v) for v in indicator.numerator[k]}
+            values[k] = [v for v in values[k] if str(v) in wanted]
+    return pd.MultiIndex.from_product([values[k] for k in keys], names=keys).to_frame(index=False)
+
+
+def _complete(grid: pd.DataFrame, counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The grid outer-joined with the counts: zeros where nothing happened, extra rows kept."""
+    if "period" in keys and len(counts):
+        counts["period"] = pd.to_datetime(counts["period"]).dt.date
+    out = grid.merge(counts, on=keys, how="outer", sort=False)
+    return out.reset_index(drop=True)
+
+
+def _join_population(counts: pd.DataFrame, indicator: Indicator, query: Query, ctx: QueryContext,
+                     keys: list[str], level: str, grain: str, notes: list[str]) -> pd.DataFrame:
+    """Add the denominator: the mid-year population of each cell's territory, year, sex and age."""
+    den = indicator.population or {}
+    pop = ctx.table("population")
+    if "sex" in keys:
+        sex_key = pop.sex
+        pop = pop.filter(pop.sex.isin(["F", "M"]))
+    else:
+        sex_value = str(den.get("sex", TOTAL))
+        pop = pop.filter(pop.sex == sex_value)
+        sex_key = None
+    age_range = den.get("age")
+    if "age" in keys:
+        mapping = []
+        for name, (lo, hi) in ctx.settings["age_groups.aggregations"].items():
+            try:
+                mapping += [(g, name) for g in five_year_groups_in(int(lo), int(hi))]
+            except ValueError:
+                notes.append(f"age group {name} does not follow five-year population groups: no rate for it")
+        amap = ibis.memtable(pd.DataFrame(mapping, columns=["age_group", "age_key"]))
+        pop = pop.join(amap, "age_group")
+    elif age_range:
+        groups = five_year_groups_in(int(age_range[0]), int(age_range[1]))
+        pop = pop.filter(pop.age_group.isin(groups))
+    else:
+        pop = pop.filter(pop.age_group == TOTAL)
+    # population at the shallowest level at or below the query's level that has rows
+    order = ctx.levels
+    usable = [lv for lv in order[order.index(level):] if lv in ctx.population_levels]
+    if not usable:
+        notes.append(f"no population at level {level} or below: rates cannot be computed")
+        counts["denominator"] = float("nan")
+        return counts
+    src_level = usable[0]
+    tk = territory_keys(ctx, level)
+    src_codes = set(ctx.territories.loc[ctx.territories.level == src_level, "code"])
+    tk = tk[tk.code.isin(src_codes)]
+    keymap = ibis.memtable(tk.rename(columns={"code": "t_code", "key": "territory"}))
+    pop = pop.join(keymap, pop.territory_code == keymap.t_code)
+    group = ["territory", "year"] + (["sex"] if sex_key is not None else []) + (["age_key"] if "age" in keys else [])
+    pop_agg = pop.group_by(group).aggregate(population=pop.population.sum()).to_pandas()
+    if "age" in keys:
+        pop_agg = pop_agg.rename(columns={"age_key": "age"})
+    if "territory" not in keys:
+        # the whole country (or the filtered territories): sum of the territories in scope
+        if "territory" in query.where:
+            inside = _territories_within(ctx, query.where["territory"], territory_keys(ctx, level))
+            pop_agg = pop_agg[pop_agg.territory.isin(inside)]
+        elif level != order[0]:
+            pass
+        pop_agg = pop_agg.groupby([g for g in group if g not in ("territory", "age_key")] +
+                                  (["age"] if "age" in keys else []), as_index=False)["population"].sum()
+    counts = counts.copy()
+    if "period" in keys:
+        counts["year"] = [period_span(k, grain)[1].year if isinstance(k, dt.date) else None for k in counts["period"]]
+    else:
+        years = sorted({period_span(k, grain)[1].year for k in periods(ctx, grain, query.where)})
+        if len(years) != 1:
+            notes.append("a rate over several years uses the sum of their mid-year populations (person-years)")
+        pop_agg = pop_agg[pop_agg.year.isin(years)]
+        pop_agg = pop_agg.groupby([c for c in pop_agg.columns if c not in ("year", "population")], as_index=False,
+                                  dropna=False)["population"].sum() if len(pop_agg.columns) > 2 else \
+            pd.DataFrame({"population": [pop_agg["population"].sum()]})
+    on = [c for c in ("territory", "year", "sex", "age") if c in counts.columns and c in pop_agg.columns]
+    if on:
+        merged = counts.merge(pop_agg, on=on, how="left")
+    else:
+        merged = counts.assign(population=float(pop_agg["population"].sum()))
+    merged = merged.rename(columns={"population": "denominator"}).drop(columns=["year"], errors="ignore")
+    if merged["denominator"].isna().any() and not merged.empty:
+        missing = int(merged["denominator"].isna().sum())
+        notes.append(f"{missing} cell(s) have no population (unspecified territory, unknown sex or age, or a year "
+                     "without population): their rate is left empty")
+    return merged

@@ -104,3 +104,35 @@ def test_every_command_has_help() -> None:
     for cmd in (["--help"], ["ingest", "--help"], ["territory", "import", "--help"], ["population", "import", "--help"], ["check", "--help"], ["demo", "--help"]):
         result = runner.invoke(app, cmd)
         assert result.exit_code == 0 and len(result.output) > 200, cmd
+
+
+def test_demo_prints_the_headline_figures_and_writes_every_indicator(demo: Path) -> None:
+    reports = sorted(p.stem for p in (demo / "reports" / "indicators").glob("*.csv"))
+    assert {"sdg_16_1_1", "femicide_rate", "records_reconciled_share"} <= set(reports)
+    listing = runner.invoke(app, ["indicators", "list", "--json", "--workspace", str(demo)])
+    assert listing.exit_code == 0, listing.output
+    assert len(json.loads(listing.output)) == len(reports)
+
+
+def test_indicators_compute_answers_in_json(demo: Path) -> None:
+    result = runner.invoke(app, ["indicators", "compute", "sdg_16_1_1", "--by", "territory,sex", "--level", "admin1",
+                                 "--where", "year=2015", "--json", "--workspace", str(demo)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["indicator"]["sdg"] == "16.1.1" and doc["disclosure_control"] is True
+    guanajuato_women = next(r for r in doc["data"] if r["territory"] == "11" and r["sex"] == "F")
+    assert guanajuato_women["conf_status"] == "F" and guanajuato_women["value"] > 0
+    assert guanajuato_women["ci_low"] < guanajuato_women["value"] < guanajuato_women["ci_high"]
+
+
+def test_query_writes_sdmx_csv_and_refuses_what_the_allow_list_lacks(demo: Path) -> None:
+    ok = runner.invoke(app, ["query", "--measure", "femicide_rate", "--by", "territory,period", "--level", "admin1",
+                             "--format", "sdmx-csv", "--workspace", str(demo)])
+    assert ok.exit_code == 0, ok.output
+    lines = ok.output.strip().splitlines()
+    assert lines[0].startswith("STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,FREQ,REF_AREA,TIME_PERIOD")
+    assert len(lines) == 1 + 2 * 2  # two states x two years
+    refused = runner.invoke(app, ["query", "--measure", "femicide_rate", "--by", "weapon_class",
+                                  "--workspace", str(demo)])
+    assert refused.exit_code != 0
+    assert "cannot be broken down by 'weapon_class'" in refused.output + str(refused.exception)

@@ -616,6 +616,21 @@ def _print_result(result: Any) -> None:
                       "the workspace's minimum events), M = not computable.", highlight=False)
 
 
+def print_headlines(headlines: list[dict[str, Any]]) -> None:
+    table = Table("indicator", "value", "95% interval", "unit", "status", title=f"Headline figures, {headlines[0]['year']} (whole territory)")
+    for h in headlines:
+        name = h["name"] + (f": {h['category']}" if h["category"] else "")
+        if h["conf_status"] != "F":
+            table.add_row(name, "suppressed", "", h["unit"], h["conf_status"])
+        elif h["value"] is None:
+            table.add_row(name, "not computable", "", h["unit"], h["obs_status"])
+        else:
+            table.add_row(name, _fmt(h["value"]), f"{_fmt(h['ci_low'])} - {_fmt(h['ci_high'])}", h["unit"],
+                          h["obs_status"])
+    console.print(table)
+    console.print("  every indicator by state and year: reports/indicators/*.csv (`segura indicators list`)", highlight=False)
+
+
 def _fmt(v: Any) -> str:
     if v is None:
         return ""
@@ -689,6 +704,8 @@ def demo(
         print_reconcile_report(result.reconciliation)
         print_discrepancy_summary(result.discrepancies)
         console.print(f"  the validation meeting's report: {result.workspace.root / 'reports'} (discrepancies.xlsx and CSV)", highlight=False)
+    if result.headlines:
+        print_headlines(result.headlines)
     if result.adds_up:
         console.print("\n[bold green]Every load adds up: rows read = loaded + quarantined.[/]")
     else:

@@ -35,6 +35,7 @@ class DemoResult:
     checks: list[Any] = field(default_factory=list)
     reconciliation: Any = None
     discrepancies: dict[str, Any] = field(default_factory=dict)
+    headlines: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def adds_up(self) -> bool:
@@ -74,4 +75,6 @@ def run_demo(
     result.reconciliation = ws.reconcile(truth=ws.root / "truth" / "victims.csv")
     result.discrepancies = ws.discrepancies().summary()
     ws.export_discrepancies(ws.root / "reports")
+    say("computing the indicator catalogue (disclosure control on) ...")
+    result.headlines = ws.compute_catalogue(ws.root / "reports" / "indicators")
     return result

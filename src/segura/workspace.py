@@ -214,6 +214,13 @@ class Workspace:
         with self.warehouse(read_only=True) as wh:
             return run_query(wh.con, self.settings, q, root=self.root, lang=lang, protect=protect)
 
+    def compute_catalogue(self, out_dir: Path | None = None, *, lang: str = "en") -> list[dict[str, Any]]:
+        """Every indicator, protected: headline figures, and each by territory x year as CSV in `out_dir`."""
+        from segura.indicators import compute_catalogue
+
+        with self.warehouse(read_only=True) as wh:
+            return compute_catalogue(wh.con, self.settings, root=self.root, out_dir=out_dir, lang=lang)
+
     def discrepancies(self) -> DiscrepancyReport:
         """The latest reconciliation's discrepancy report (record ids only)."""
         from segura.reconcile.discrepancy import discrepancy_report

@@ -105,3 +105,26 @@ def test_a_blank_territory_is_not_a_territory_error(inbox: Inbox) -> None:
     report = inbox.ingest(inbox.csv("pnc.csv", [row(folio=1, depto="", municipio="")]))
     assert report.rows_loaded == 1
     assert inbox.query("SELECT territory_code FROM event") == [(None,)]
+
+
+@pytest.mark.parametrize("by", ["name", "code"])
+def test_an_alias_may_place_a_record_in_its_state_but_not_below_its_level(inbox: Inbox, by: str) -> None:
+    """'Municipality not specified' rows go to their state, on purpose and only by an alias; the
+    indicators then show them as the state's unspecified row."""
+    unknown_key = "San José/No especificado" if by == "name" else "01999"
+    inbox.mapping(territory={
+        "by": by, "columns": ["depto", "municipio"], "level": "admin2",
+        **({"pad": [2, 2]} if by == "code" else {}),
+        "aliases": {unknown_key: "01"},
+    })
+    records = ([row(folio=1, depto="San José", municipio="No especificado"), row(folio=2, depto="San José", municipio="Escazú")]
+               if by == "name" else [row(folio=1, depto="01", municipio="999"), row(folio=2, depto="01", municipio="01")])
+    report = inbox.ingest(inbox.csv("pnc.csv", records))
+    assert report.rows_loaded == 2, inbox.quarantine(report.load_id)
+    assert sorted(inbox.query("SELECT territory_code FROM event")) == [("01",), ("0101",)]
+
+
+def test_a_code_of_the_coarser_level_without_an_alias_is_still_refused(inbox: Inbox) -> None:
+    inbox.mapping(territory={"by": "code", "columns": ["municipio"], "level": "admin2"})
+    report = inbox.ingest(inbox.csv("pnc.csv", [row(folio=1, municipio="01")]))
+    assert report.rows_loaded == 0

@@ -31,3 +31,33 @@ def run_query(con: Any, settings: Settings, query: Query, *, root: Path | None =
     ctx = duckdb_context(con, settings)
     return compute(query, ctx, load_catalogue(root), lang=lang, protect=protect, changes=changes,
                    weights=Contiguity(con))
+
+
+def compute_catalogue(con: Any, settings: Settings, *, root: Path | None = None, out_dir: Path | None = None,
+                      lang: str = "en") -> list[dict[str, Any]]:
+    """Every indicator of the catalogue, protected: the national figure of the latest year (the
+    headline), and, with `out_dir`, each indicator by territory x year as CSV there."""
+    from segura.indicators.export import write_result
+    from segura.indicators.weights import Contiguity
+
+    ctx = duckdb_context(con, settings)
+    catalogue = load_catalogue(root)
+    weights = Contiguity(con)
+    year = ctx.last_month.year if ctx.last_month else None
+    headlines = []
+    for ind in catalogue.indicators.values():
+        by: tuple[str, ...] = (ind.over,) if ind.kind == "distribution" and ind.over else ()
+        where: dict[str, tuple[str, ...]] = {"year": (str(year),)} if year else {}
+        result = compute(Query(ind.id, by, where), ctx, catalogue, lang=lang, weights=weights)
+        for rec in result.records():
+            headlines.append({"indicator": ind.id, "name": ind.name(lang), "unit": ind.unit(lang), "year": year,
+                              "category": rec.get(f"{ind.over}_label") if ind.over else None,
+                              "value": rec["value"], "ci_low": rec["ci_low"], "ci_high": rec["ci_high"],
+                              "numerator": rec["numerator"], "conf_status": rec["conf_status"],
+                              "obs_status": rec["obs_status"]})
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            table = compute(Query(ind.id, ("territory", "period"), {}, level=ctx.levels[1] if len(ctx.levels) > 1
+                                  else None), ctx, catalogue, lang=lang, weights=weights)
+            write_result(table, out_dir / f"{ind.id}.csv", "csv")
+    return headlines

@@ -26,6 +26,8 @@ SUBJECTS = ("victims", "records")
 class CatalogueError(SeguraError):
     """An indicator file that cannot be used as it is."""
 
+    exit_code = 2
+
 
 @dataclass(frozen=True)
 class Text:
@@ -207,6 +209,7 @@ def _indicator(spec: dict[str, Any], bases: dict[str, Base], origin: str) -> Ind
     kind = spec.get("kind")
     if kind not in KINDS:
         raise CatalogueError(f"{where}: kind must be one of {KINDS}, found {kind!r}")
+    numerator = _filters(spec.get("numerator"), base.subject, f"{where}.numerator")
     denominator = spec.get("denominator") or {}
     population = denominator.get("population") if isinstance(denominator, dict) else None
     if kind == "rate":
@@ -235,7 +238,7 @@ def _indicator(spec: dict[str, Any], bases: dict[str, Base], origin: str) -> Ind
         unit=_text(spec.get("unit"), f"{where}.unit"),
         source=_text(spec.get("source"), f"{where}.source"),
         method=_text(spec.get("method"), f"{where}.method"),
-        numerator=_filters(spec.get("numerator"), base.subject, f"{where}.numerator"),
+        numerator=numerator,
         population=population,
         over=over,
         multiplier=float(spec.get("multiplier", 1)),

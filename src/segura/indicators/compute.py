@@ -26,6 +26,7 @@ from segura.indicators.query import (
     Query,
     QueryContext,
     aggregate,
+    partial_periods,
     period_label,
 )
 
@@ -77,8 +78,25 @@ def compute(
     else:
         frame["eb_global"] = np.nan
         frame["eb_local"] = np.nan
+    frame["obs_status"] = np.where(frame["value"].isna(), "M", np.where(frame["unstable"], "U", "A"))
+    partial: set[dt.date] = set()
+    if "period" in counts.keys:
+        partial = partial_periods(ctx, query.grain, [p for p in frame["period"] if isinstance(p, dt.date)])
+        if partial:
+            frame.loc[frame["period"].isin(partial), "obs_status"] = "P"
+            shown = ", ".join(sorted(period_label(p, query.grain) for p in partial))
+            counts.notes.append(f"{shown}: not every month is covered by the extracts; figures are partial "
+                                "(OBS_STATUS P) and not compared with other periods")
+    frame["conf_status"] = "F"
+    result = Result(indicator, wide, frame, counts.keys, counts.notes, protected=False, lang=lang)
+    if protect:
+        # before the changes are computed, so that no change or p-value is built on a hidden cell
+        from segura.indicators.protect import apply_protection
+
+        apply_protection(result, ctx)
+        frame = result.frame
     if with_changes:
-        _add_changes(frame, indicator, counts)
+        _add_changes(frame, indicator, counts, partial)
         if wide is not query:
             keep = set(_requested_periods(query, ctx))
             frame = frame[frame["period"].isin(keep)].reset_index(drop=True)
@@ -86,13 +104,8 @@ def compute(
         for c in ("previous_value", "change_previous_pct", "p_previous", "year_ago_value",
                   "change_year_ago_pct", "p_year_ago"):
             frame[c] = np.nan
-    frame["obs_status"] = np.where(frame["value"].isna(), "M", np.where(frame["unstable"], "U", "A"))
-    frame["conf_status"] = "F"
-    result = Result(indicator, query, frame, counts.keys, counts.notes, protected=False, lang=lang)
-    if protect:
-        from segura.indicators.protect import apply_protection
-
-        apply_protection(result, ctx)
+    result.frame = frame
+    result.query = query
     _label(result, ctx, lang)
     return result
 
@@ -160,7 +173,7 @@ def _add_smoothing(frame: pd.DataFrame, counts: Counts, weights: Any, multiplier
                 frame.loc[idx, "eb_local"] = local
 
 
-def _add_changes(frame: pd.DataFrame, indicator: Indicator, counts: Counts) -> None:
+def _add_changes(frame: pd.DataFrame, indicator: Indicator, counts: Counts, partial: set[dt.date]) -> None:
     """Change against the previous period and the same period a year before, with exact tests."""
     grain = counts.grain
     year_lag = {"month": 12, "quarter": 4, "year": 1, "rolling12": 12}[grain]
@@ -180,6 +193,8 @@ def _add_changes(frame: pd.DataFrame, indicator: Indicator, counts: Counts) -> N
         shifted = (g[cols].shift(lag_periods) if g is not None else frame[cols].shift(lag_periods))
         expected = [_minus_months(p, lag_months) for p in frame["period"]]
         aligned = shifted["period"].to_numpy() == np.array(expected, dtype=object)
+        # a partial period (some months not covered) is compared with nothing
+        aligned &= ~frame["period"].isin(partial).to_numpy() & ~shifted["period"].isin(partial).to_numpy()
         prev_value = np.where(aligned, shifted["value"].to_numpy(dtype=float), np.nan)
         frame[f"{name}_value" if name == "year_ago" else "previous_value"] = prev_value
         cur = frame["value"].to_numpy(dtype=float)

@@ -36,6 +36,8 @@ PERIOD_FILTERS = ("year", "from", "to")
 class QueryError(SeguraError):
     """A query that asks for something the allow-list does not have."""
 
+    exit_code = 2
+
 
 @dataclass(frozen=True)
 class Query:
@@ -60,10 +62,18 @@ class QueryContext:
     settings: Settings
     territories: pd.DataFrame  # code, name, level, parent_code
     run_id: int | None
-    first_month: dt.date | None
-    last_month: dt.date | None
+    months: tuple[dt.date, ...]  # the months the institutions' extracts cover
     sources: tuple[str, ...]
     population_levels: frozenset[str]
+    _keys: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def first_month(self) -> dt.date | None:
+        return self.months[0] if self.months else None
+
+    @property
+    def last_month(self) -> dt.date | None:
+        return self.months[-1] if self.months else None
 
     @property
     def levels(self) -> list[str]:
@@ -78,24 +88,32 @@ class QueryContext:
 
 
 def context_for(backend: Any, settings: Settings) -> QueryContext:
-    """Read the small facts (territories, the latest run, the months covered) once."""
+    """Read the small facts (territories, the latest run, the months covered) once.
+
+    The months are those the loaded extracts cover (`latest_load_month`): a month no extract
+    covers is not a period with zero victims, it is a period nobody reported on.
+    """
     terr = backend.table("territory").select("code", "name", "level", "parent_code").to_pandas()
     runs = backend.table("reconcile_run")
     run_id = runs.run_id.max().to_pandas() if runs.count().to_pandas() else None
-    first = last = None
+    months: list[dt.date] = []
     sources: tuple[str, ...] = ()
     if run_id is not None:
-        v = backend.table("victim")
-        v = v.filter(v.run_id == int(run_id))
-        span = v.aggregate(lo=v.event_date.min(), hi=v.event_date.max()).to_pandas().iloc[0]
-        if pd.notna(span["lo"]):
-            first, last = _month_of(span["lo"]), _month_of(span["hi"])
+        if "latest_load_month" in backend.list_tables():
+            cover = backend.table("latest_load_month")
+            months = sorted({_month_of(m) for m in cover.select("month").distinct().to_pandas()["month"]})
+        else:  # a copy of the warehouse without its loads: the span of the victims' dates
+            v = backend.table("victim")
+            v = v.filter(v.run_id == int(run_id))
+            span = v.aggregate(lo=v.event_date.min(), hi=v.event_date.max()).to_pandas().iloc[0]
+            if pd.notna(span["lo"]):
+                months = pd.date_range(_month_of(span["lo"]), _month_of(span["hi"]), freq="MS").date.tolist()
         link = backend.table("link")
         sources = tuple(sorted(link.filter(link.run_id == int(run_id)).select("source_id").distinct().to_pandas().source_id))
     pop = backend.table("population")
     pop_codes = set(pop.select("territory_code").distinct().to_pandas().territory_code)
     levels = frozenset(terr.loc[terr.code.isin(pop_codes), "level"])
-    return QueryContext(backend, settings, terr, None if run_id is None else int(run_id), first, last, sources, levels)
+    return QueryContext(backend, settings, terr, None if run_id is None else int(run_id), tuple(months), sources, levels)
 
 
 def _month_of(value: Any) -> dt.date:
@@ -271,34 +289,40 @@ def _age_key(t: ir.Table, ctx: QueryContext) -> ir.StringValue:
 
 def territory_keys(ctx: QueryContext, level: str) -> pd.DataFrame:
     """code -> key at `level`: the ancestor at that level, or "<ancestor>_U" for coarser codes."""
-    terr = ctx.territories.set_index("code")
+    if level in ctx._keys:
+        return ctx._keys[level]
+    parent = dict(zip(ctx.territories.code, ctx.territories.parent_code, strict=True))
+    lvl = dict(zip(ctx.territories.code, ctx.territories.level, strict=True))
     order = {lv: i for i, lv in enumerate(ctx.levels)}
     rows = []
-    for code, row in terr.iterrows():
-        chain = [code]
-        while terr.loc[chain[-1], "parent_code"] in terr.index:
-            chain.append(terr.loc[chain[-1], "parent_code"])
-        at = [c for c in chain if terr.loc[c, "level"] == level]
-        if at:
-            rows.append((code, at[0]))
-        elif order.get(row["level"], 0) < order.get(level, 0):
+    for code in parent:
+        c: str | None = code
+        while c is not None and lvl.get(c) != level:
+            p = parent.get(c)
+            c = p if isinstance(p, str) and p in parent else None
+        if c is not None:
+            rows.append((code, c))
+        elif order.get(lvl[code], 0) < order.get(level, 0):
             rows.append((code, f"{code}{UNKNOWN}"))
-    return pd.DataFrame(rows, columns=["code", "key"])
+    ctx._keys[level] = pd.DataFrame(rows, columns=["code", "key"])
+    return ctx._keys[level]
 
 
 def periods(ctx: QueryContext, grain: str, where: dict[str, tuple[str, ...]]) -> list[dt.date]:
-    """The period keys (first month; for rolling windows the last month) the data covers, filtered."""
-    if ctx.first_month is None or ctx.last_month is None:
-        return []
-    months = pd.date_range(ctx.first_month, ctx.last_month, freq="MS").date.tolist()
+    """The period keys (first month; for rolling windows the last month) the extracts cover, filtered.
+
+    A quarter or year is kept when any of its months is covered (see `partial_periods`); a
+    rolling window only when all its 12 months are.
+    """
+    covered = set(ctx.months)
     if grain == "month":
-        keys = months
+        keys = list(ctx.months)
     elif grain == "quarter":
-        keys = sorted({m.replace(month=3 * ((m.month - 1) // 3) + 1) for m in months})
+        keys = sorted({m.replace(month=3 * ((m.month - 1) // 3) + 1) for m in covered})
     elif grain == "year":
-        keys = sorted({m.replace(month=1) for m in months})
+        keys = sorted({m.replace(month=1) for m in covered})
     else:
-        keys = months[11:]
+        keys = [m for m in ctx.months if all(_add_months(m, -i) in covered for i in range(12))]
     lo = _parse_month(where["from"][0]) if "from" in where else None
     hi = _parse_month(where["to"][0]) if "to" in where else None
     years = {int(y) for y in where.get("year", ())}
@@ -310,6 +334,21 @@ def periods(ctx: QueryContext, grain: str, where: dict[str, tuple[str, ...]]) ->
         if (lo and start < lo) or (hi and end > hi):
             continue
         out.append(k)
+    return out
+
+
+def partial_periods(ctx: QueryContext, grain: str, keys: list[dt.date]) -> set[dt.date]:
+    """The periods some of whose months no extract covers: their figures are partial."""
+    covered = set(ctx.months)
+    out = set()
+    for k in keys:
+        start, end = period_span(k, grain)
+        m = start
+        while m <= end:
+            if m not in covered:
+                out.add(k)
+                break
+            m = _add_months(m, 1)
     return out
 
 
@@ -421,10 +460,18 @@ def aggregate(query: Query, indicator: Indicator, ctx: QueryContext) -> Counts:
     else:
         agg = t.group_by(keys).aggregate(numerator=t.count()) if keys else t.aggregate(numerator=t.count())
 
-    grid = _grid(ctx, indicator, query, keys, level, grain, period_keys, tkeys)
-    counts = agg.to_pandas()
     if keys:
-        counts = _complete(grid, counts, keys)
+        grid = _grid(ctx, indicator, query, keys, level, period_keys, tkeys)
+        # the grid with its counts, then the keys the grid did not expect (unknown sex, "<state>_U")
+        joined = grid.left_join(agg, [grid[k] == agg[k] for k in keys]).select(
+            *[grid[k] for k in keys], *[agg[c] for c in agg.columns if c not in keys])
+        extra = agg.anti_join(grid, [agg[k] == grid[k] for k in keys])
+        agg = joined.union(extra.select(*joined.columns))
+    if indicator.kind == "rate":
+        agg = _join_population(agg, indicator, query, ctx, keys, level, grain, notes)
+    if keys:
+        agg = agg.order_by(keys)
+    counts = agg.to_pyarrow().to_pandas()  # dates arrive as datetime.date
     counts["numerator"] = counts["numerator"].fillna(0).astype("int64")
     if indicator.kind == "share":
         counts["denominator"] = counts["denominator"].fillna(0).astype("int64")
@@ -432,8 +479,9 @@ def aggregate(query: Query, indicator: Indicator, ctx: QueryContext) -> Counts:
         rest = [k for k in keys if k != indicator.over]
         counts["denominator"] = (counts.groupby(rest)["numerator"].transform("sum") if rest
                                  else counts["numerator"].sum())
-    elif indicator.kind == "rate":
-        counts = _join_population(counts, indicator, query, ctx, keys, level, grain, notes)
+    elif indicator.kind == "rate" and counts["denominator"].isna().any() and len(counts):
+        notes.append(f"{int(counts['denominator'].isna().sum())} cell(s) have no population (unspecified "
+                     "territory, unknown sex or age, or a year without population): their rate is left empty")
     return Counts(counts, keys, level, grain, notes)
 
 
@@ -452,55 +500,52 @@ def _territories_within(ctx: QueryContext, codes: tuple[str, ...], tkeys: pd.Dat
     return sorted(keys)
 
 
-def _grid(ctx: QueryContext, indicator: Indicator, query: Query, keys: list[str], level: str, grain: str,
-          period_keys: list[dt.date], tkeys: pd.DataFrame) -> pd.DataFrame:
-    """Every combination of the keys' expected values (those that may be 0)."""
-    values: dict[str, list[Any]] = {}
+def _grid(ctx: QueryContext, indicator: Indicator, query: Query, keys: list[str], level: str,
+          period_keys: list[dt.date], tkeys: pd.DataFrame) -> ir.Table:
+    """Every combination of the keys' expected values (those that may be 0), as a cross join."""
+    grid: ir.Table | None = None
     for k in keys:
         if k == "territory":
             terr = ctx.territories
-            pool = sorted(terr.loc[terr.level == level, "code"])
+            values: list[Any] = sorted(terr.loc[terr.level == level, "code"])
             if "territory" in query.where:
-                pool = [c for c in pool if c in set(_territories_within(ctx, query.where["territory"], tkeys))]
-            values[k] = pool
+                inside = set(_territories_within(ctx, query.where["territory"], tkeys))
+                values = [c for c in values if c in inside]
         elif k == "period":
-            values[k] = period_keys
+            values = period_keys
         elif k == "age":
-            values[k] = age_labels(ctx.settings)
+            values = age_labels(ctx.settings)
         elif k == "sex":
-            values[k] = ["F", "M"]
+            values = ["F", "M"]
         elif k == "source":
-            values[k] = list(ctx.sources)
+            values = list(ctx.sources)
         else:
-            values[k] = [c for c, _, _ in DIMENSIONS[k].values if c != "femicide"]
-        if k in query.where and k not in ("territory",):
-            values[k] = [v for v in values[k] if str(v) in query.where[k]]
-        if k in indicator.numerator and k not in ("age",):
+            values = [c for c, _, _ in DIMENSIONS[k].values if c != "femicide"]
+        if k in query.where and k != "territory":
+            values = [v for v in values if str(v) in query.where[k]]
+        if k in indicator.numerator and k != "age":
             wanted = {str(v) for v in indicator.numerator[k]}
-            values[k] = [v for v in values[k] if str(v) in wanted]
-    return pd.MultiIndex.from_product([values[k] for k in keys], names=keys).to_frame(index=False)
+            values = [v for v in values if str(v) in wanted]
+        schema = {k: "date" if k == "period" else "string"}
+        column = ibis.memtable(pd.DataFrame({k: values}), schema=schema)
+        grid = column if grid is None else grid.cross_join(column)
+    assert grid is not None
+    return grid
 
 
-def _complete(grid: pd.DataFrame, counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """The grid outer-joined with the counts: zeros where nothing happened, extra rows kept."""
-    if "period" in keys and len(counts):
-        counts["period"] = pd.to_datetime(counts["period"]).dt.date
-    out = grid.merge(counts, on=keys, how="outer", sort=False)
-    return out.reset_index(drop=True)
+def _join_population(agg: ir.Table, indicator: Indicator, query: Query, ctx: QueryContext,
+                     keys: list[str], level: str, grain: str, notes: list[str]) -> ir.Table:
+    """Add the denominator: the mid-year population of each cell's territory, year, sex and age.
 
-
-def _join_population(counts: pd.DataFrame, indicator: Indicator, query: Query, ctx: QueryContext,
-                     keys: list[str], level: str, grain: str, notes: list[str]) -> pd.DataFrame:
-    """Add the denominator: the mid-year population of each cell's territory, year, sex and age."""
+    A period's population is that of its year (a rolling window's: the year it ends in); a
+    figure over several years divides by the sum of their populations (person-years).
+    """
     den = indicator.population or {}
     pop = ctx.table("population")
     if "sex" in keys:
-        sex_key = pop.sex
         pop = pop.filter(pop.sex.isin(["F", "M"]))
     else:
-        sex_value = str(den.get("sex", TOTAL))
-        pop = pop.filter(pop.sex == sex_value)
-        sex_key = None
+        pop = pop.filter(pop.sex == str(den.get("sex", TOTAL)))
     age_range = den.get("age")
     if "age" in keys:
         mapping = []
@@ -511,56 +556,36 @@ def _join_population(counts: pd.DataFrame, indicator: Indicator, query: Query, c
                 notes.append(f"age group {name} does not follow five-year population groups: no rate for it")
         amap = ibis.memtable(pd.DataFrame(mapping, columns=["age_group", "age_key"]))
         pop = pop.join(amap, "age_group")
+        pop = pop.mutate(age=pop.age_key)
     elif age_range:
-        groups = five_year_groups_in(int(age_range[0]), int(age_range[1]))
-        pop = pop.filter(pop.age_group.isin(groups))
+        pop = pop.filter(pop.age_group.isin(five_year_groups_in(int(age_range[0]), int(age_range[1]))))
     else:
         pop = pop.filter(pop.age_group == TOTAL)
-    # population at the shallowest level at or below the query's level that has rows
     order = ctx.levels
     usable = [lv for lv in order[order.index(level):] if lv in ctx.population_levels]
     if not usable:
         notes.append(f"no population at level {level} or below: rates cannot be computed")
-        counts["denominator"] = float("nan")
-        return counts
-    src_level = usable[0]
+        return agg.mutate(denominator=ibis.null("float64"))
     tk = territory_keys(ctx, level)
-    src_codes = set(ctx.territories.loc[ctx.territories.level == src_level, "code"])
-    tk = tk[tk.code.isin(src_codes)]
+    tk = tk[tk.code.isin(set(ctx.territories.loc[ctx.territories.level == usable[0], "code"]))]
+    if "territory" in query.where:
+        tk = tk[tk.key.isin(_territories_within(ctx, query.where["territory"], territory_keys(ctx, level)))]
     keymap = ibis.memtable(tk.rename(columns={"code": "t_code", "key": "territory"}))
     pop = pop.join(keymap, pop.territory_code == keymap.t_code)
-    group = ["territory", "year"] + (["sex"] if sex_key is not None else []) + (["age_key"] if "age" in keys else [])
-    pop_agg = pop.group_by(group).aggregate(population=pop.population.sum()).to_pandas()
-    if "age" in keys:
-        pop_agg = pop_agg.rename(columns={"age_key": "age"})
-    if "territory" not in keys:
-        # the whole country (or the filtered territories): sum of the territories in scope
-        if "territory" in query.where:
-            inside = _territories_within(ctx, query.where["territory"], territory_keys(ctx, level))
-            pop_agg = pop_agg[pop_agg.territory.isin(inside)]
-        elif level != order[0]:
-            pass
-        pop_agg = pop_agg.groupby([g for g in group if g not in ("territory", "age_key")] +
-                                  (["age"] if "age" in keys else []), as_index=False)["population"].sum()
-    counts = counts.copy()
-    if "period" in keys:
-        counts["year"] = [period_span(k, grain)[1].year if isinstance(k, dt.date) else None for k in counts["period"]]
-    else:
+    if "period" not in keys:
         years = sorted({period_span(k, grain)[1].year for k in periods(ctx, grain, query.where)})
-        if len(years) != 1:
+        if len(years) > 1:
             notes.append("a rate over several years uses the sum of their mid-year populations (person-years)")
-        pop_agg = pop_agg[pop_agg.year.isin(years)]
-        pop_agg = pop_agg.groupby([c for c in pop_agg.columns if c not in ("year", "population")], as_index=False,
-                                  dropna=False)["population"].sum() if len(pop_agg.columns) > 2 else \
-            pd.DataFrame({"population": [pop_agg["population"].sum()]})
-    on = [c for c in ("territory", "year", "sex", "age") if c in counts.columns and c in pop_agg.columns]
-    if on:
-        merged = counts.merge(pop_agg, on=on, how="left")
-    else:
-        merged = counts.assign(population=float(pop_agg["population"].sum()))
-    merged = merged.rename(columns={"population": "denominator"}).drop(columns=["year"], errors="ignore")
-    if merged["denominator"].isna().any() and not merged.empty:
-        missing = int(merged["denominator"].isna().sum())
-        notes.append(f"{missing} cell(s) have no population (unspecified territory, unknown sex or age, or a year "
-                     "without population): their rate is left empty")
-    return merged
+        pop = pop.filter(pop.year.isin(years))
+    group = [k for k in ("territory", "sex", "age") if k in keys] + (["year"] if "period" in keys else [])
+    pop_agg = (pop.group_by(group).aggregate(denominator=pop.population.sum()) if group
+               else pop.aggregate(denominator=pop.population.sum()))
+    if not group:
+        return agg.cross_join(pop_agg)
+    if "period" in keys:
+        agg = agg.mutate(_year=agg.period.year())
+    preds = [agg[k] == pop_agg[k] for k in group if k != "year"]
+    if "period" in keys:
+        preds.append(agg._year == pop_agg.year)
+    out = agg.left_join(pop_agg, preds)
+    return out.select(*[out[c] for c in agg.columns if c != "_year"], out.denominator)

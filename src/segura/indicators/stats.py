@@ -67,7 +67,9 @@ def eb_local(counts: np.ndarray, population: np.ndarray, weights: object) -> np.
     e = np.asarray(counts, dtype=float)
     b = np.asarray(population, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(Spatial_Empirical_Bayes(e, b, weights).r, dtype=float).ravel()
+        r = np.asarray(Spatial_Empirical_Bayes(e, b, weights).r, dtype=float).ravel()
+    # a neighbourhood with no event at all has mean 0 and esda returns 0/0: its smoothed rate is 0
+    return np.where(np.isnan(r) & (e == 0), 0.0, r)
 
 
 def poisson_change_test(k1: np.ndarray, e1: np.ndarray, k0: np.ndarray, e0: np.ndarray) -> np.ndarray:

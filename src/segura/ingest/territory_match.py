@@ -40,11 +40,16 @@ def resolve_territories(con: duckdb.DuckDBPyConnection, spec: TerritorySpec, col
             "`segura territory import FILE`"
         )
     codes = {r[0]: r for r in rows}
+    # An alias may place a record in a coarser territory on purpose ("11999": "11", a municipality
+    # not specified in its state); the indicators then show it as the state's "unspecified" row.
+    levels = [lv for (lv,) in con.execute("SELECT DISTINCT level FROM territory").fetchall()]
+    above = [lv for lv in levels if lv != level and _is_above(con, lv, level)]
+    coarser = {c for (c,) in con.execute("SELECT code FROM territory WHERE list_contains(?, level)", [above]).fetchall()}
     distinct = con.execute(f"SELECT DISTINCT {', '.join(cols)} FROM _stg").fetchall()  # noqa: S608 (positional names)
     if spec.by == "code":
-        out = [_by_code(raw, spec, codes, level) for raw in distinct]
+        out = [_by_code(raw, spec, codes, level, coarser) for raw in distinct]
     else:
-        out = _by_name(distinct, spec, rows, codes)
+        out = _by_name(distinct, spec, rows, codes, coarser)
     table = pa.table(
         {
             **{f"r{i}": pa.array([d[i] for d in distinct], pa.string()) for i in range(len(cols))},
@@ -57,7 +62,20 @@ def resolve_territories(con: duckdb.DuckDBPyConnection, spec: TerritorySpec, col
     con.unregister("_map_territory_in")
 
 
-def _by_code(raw: tuple[str | None, ...], spec: TerritorySpec, codes: dict[str, tuple], level: str) -> tuple[str | None, str | None]:
+def _is_above(con: duckdb.DuckDBPyConnection, upper: str, lower: str) -> bool:
+    """Whether territories of level `upper` are ancestors of those of level `lower`."""
+    row = con.execute(
+        "WITH RECURSIVE up(code, level) AS (SELECT code, level FROM territory WHERE level = ? "
+        "UNION SELECT p.code, p.level FROM up JOIN territory c ON c.code = up.code "
+        "JOIN territory p ON p.code = c.parent_code) SELECT count(*) FROM up WHERE level = ?",
+        [lower, upper],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _by_code(
+    raw: tuple[str | None, ...], spec: TerritorySpec, codes: dict[str, tuple], level: str, coarser: set[str]
+) -> tuple[str | None, str | None]:
     parts = [(p or "").strip() for p in raw]
     if not any(parts):
         return None, None
@@ -66,7 +84,7 @@ def _by_code(raw: tuple[str | None, ...], spec: TerritorySpec, codes: dict[str, 
     joined = "".join(p.zfill(spec.pad[i]) if spec.pad and p else p for i, p in enumerate(parts))
     alias = spec.aliases.get(joined) or spec.aliases.get("".join(parts))
     code = alias or joined
-    if code in codes:
+    if code in codes or (alias and alias in coarser):
         return code, None
     near = sorted(c for c in codes if c[:2] == code[:2])[:3]
     hint = f"no {level} with code {code!r}" + (f"; codes in the same prefix include {', '.join(near)}" if near else "")
@@ -74,7 +92,8 @@ def _by_code(raw: tuple[str | None, ...], spec: TerritorySpec, codes: dict[str, 
 
 
 def _by_name(
-    distinct: list[tuple[str | None, ...]], spec: TerritorySpec, rows: list[tuple], codes: dict[str, tuple]
+    distinct: list[tuple[str | None, ...]], spec: TerritorySpec, rows: list[tuple], codes: dict[str, tuple],
+    coarser: set[str],
 ) -> list[tuple[str | None, str | None]]:
     with_parent = len(spec.columns) == 2
     # folded parent (name, code or ISO code) -> {folded name: [(code, name)]}
@@ -96,7 +115,7 @@ def _by_name(
             aliases_u[fold(key)] = target
 
     def resolve_alias(target: str, parent_key: str) -> str | None:
-        if target in codes:
+        if target in codes or target in coarser:
             return target
         hits = (by_parent.get(parent_key, {}) if with_parent else everywhere).get(fold(target), [])
         return hits[0][0] if len(hits) == 1 else None

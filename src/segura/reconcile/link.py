@@ -7,6 +7,7 @@ and probabilities (tables `link`, `link_pair`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -66,7 +67,12 @@ def _linker(table: pa.Table, model: dict[str, Any] | str | None) -> Any:
     frames = [
         db_api.register(table.filter(pc.equal(table.column("source"), src)), table_name=src) for src in sources
     ]
-    return Linker(frames, model if model is not None else settings(), log_level=logging.WARNING)
+    if len(frames) == 1:  # one institution: find its duplicates only
+        spec: Any = dict(model, link_type="dedupe_only") if isinstance(model, dict) else \
+            dataclasses.replace(settings(), link_type="dedupe_only")
+        return Linker(frames[0], spec, log_level=logging.WARNING)
+    spec = dict(model, link_type="link_and_dedupe") if isinstance(model, dict) else settings()
+    return Linker(frames, spec, log_level=logging.WARNING)
 
 
 def run_linkage(
@@ -94,7 +100,7 @@ def run_linkage(
         preds = linker.inference.predict(threshold_match_probability=KEEP_PAIRS_ABOVE)
         pairs = _arrow(preds.as_duckdbpyrelation().select("unique_id_l, unique_id_r, match_probability"))
         ids = table.column("unique_id").to_pylist()
-        if duplicate_free:
+        if duplicate_free and len(set(table.column("source").to_pylist())) > 1:
             clusters = _single_best_links(linker, preds, decisions, duplicate_free, threshold, ids)
         else:
             clusters = cluster(ids, pairs, decisions, threshold)
@@ -187,7 +193,6 @@ def dedupe_records(
     `threshold`. For data from outside a workspace, such as the public linkage benchmarks; build the
     table with prepare.linkage_table. `blocks` replaces the model's prediction blocking keys, for data
     that lacks the columns they use."""
-    import dataclasses
 
     from splink import DuckDBAPI, Linker, block_on
 

@@ -20,9 +20,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from segura.reconcile.blocking import blocking_sizes, check_blocking
+from segura.reconcile.blocking import blocking_sizes, check_blocking, check_identifiers
 from segura.reconcile.evaluate import Evaluation, evaluate
-from segura.reconcile.link import run_linkage
+from segura.reconcile.link import LinkResult, run_linkage
 from segura.reconcile.prepare import linkage_input
 from segura.reconcile.review import review_queue
 from segura.settings import Settings
@@ -78,19 +78,30 @@ def reconcile(
     con = wh.con
     level = str(settings["territory.event_level"])
     table = linkage_input(con, level)
-    # Count the pairs each blocking rule makes (on a sample when the input is large) before scoring.
-    blocking = blocking_sizes(table, sample=min(1.0, 50_000 / max(table.num_rows, 1)))
-    check_blocking(blocking)
+    duplicate_free = list(settings["reconcile.duplicate_free_sources"])
+    sources = sorted(set(table.column("source").to_pylist()))
     decisions = active_decisions(con)
-    result = run_linkage(
-        table,
-        model_path=model_path(root) if root else None,
-        retrain=retrain,
-        decisions=decisions,
-        max_pairs=float(settings["reconcile.max_pairs"]),
-        threshold=float(settings["reconcile.threshold"]),
-        duplicate_free=list(settings["reconcile.duplicate_free_sources"]),
-    )
+    blocking: list[Any] = []
+    if len(sources) == 1 and sources[0] in duplicate_free:
+        # One institution that never records a victim twice: each record is a victim, nothing to link.
+        ids = table.column("unique_id").to_pylist()
+        result = LinkResult(clusters={i: i for i in ids}, pairs=pa.table({
+            "unique_id_l": pa.array([], pa.string()), "unique_id_r": pa.array([], pa.string()),
+            "match_probability": pa.array([], pa.float64())}), trained=False, model_json={})
+    else:
+        check_identifiers(table)
+        # Count the pairs each blocking rule makes (on a sample when the input is large) before scoring.
+        blocking = blocking_sizes(table, sample=min(1.0, 50_000 / max(table.num_rows, 1)))
+        check_blocking(blocking)
+        result = run_linkage(
+            table,
+            model_path=model_path(root) if root else None,
+            retrain=retrain,
+            decisions=decisions,
+            max_pairs=float(settings["reconcile.max_pairs"]),
+            threshold=float(settings["reconcile.threshold"]),
+            duplicate_free=duplicate_free,
+        )
     model_sha = hashlib.sha256(json.dumps(result.model_json, sort_keys=True).encode()).hexdigest()
     clusters = pa.table(
         {"person_id": list(result.clusters), "cluster_id": [result.clusters[k] for k in result.clusters]}

@@ -46,6 +46,12 @@ def build(path: Path, events: int) -> Settings:
         SELECT t.code, y, s, '_T', 5000 + hash(t.code || y || s) % 200000, 'bench'
         FROM territory t, range({YEARS[0]}, {YEARS[-1] + 1}) r(y), (VALUES ('F'), ('M'), ('_T')) x(s)
         WHERE t.level = 'admin2'""")
+    # one load of one institution covering the ten years (the months indicators report on)
+    con.execute("""INSERT INTO load (load_id, source_id, file_name, sha256, status, rows_read, rows_loaded,
+        rows_quarantined, rows_with_warnings, started_at, finished_at)
+        VALUES (1, 'police', 'bench', 'bench', 'loaded', 0, 0, 0, 0, now(), now())""")
+    con.execute(f"""INSERT INTO load_period SELECT 1, 'police', m::DATE
+        FROM range(DATE '{YEARS[0]}-01-01', DATE '{YEARS[-1] + 1}-01-01', INTERVAL 1 MONTH) t(m)""")
     con.execute("""INSERT INTO reconcile_run VALUES (1, now(), now(), 0, 0, 0, 0.5, 'bench', false, 0)""")
     con.execute(f"""INSERT INTO victim (run_id, cluster_id, records, sources, sex, age, event_date, territory_code,
                                         iccs_code, weapon, relationship, femicide_legal)

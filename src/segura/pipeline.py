@@ -48,10 +48,12 @@ def run_demo(
     seed: int = 2026,
     on_message: Callable[[str], None] | None = None,
     on_step: Callable[[str, str, str], None] | None = None,
+    indicators: bool = True,
 ) -> DemoResult:
     """Create the sample observatory in `directory`, load its three extracts and check the warehouse.
 
     `on_step(source, file, step)` is called as each load moves through its steps (for progress bars).
+    `indicators=False` stops after reconciliation (tests that only need the reconciled warehouse).
     """
     from segura.ingest.population import import_population
     from segura.ingest.territory import import_territories
@@ -75,6 +77,7 @@ def run_demo(
     result.reconciliation = ws.reconcile(truth=ws.root / "truth" / "victims.csv")
     result.discrepancies = ws.discrepancies().summary()
     ws.export_discrepancies(ws.root / "reports")
-    say("computing the indicator catalogue (disclosure control on) ...")
-    result.headlines = ws.compute_catalogue(ws.root / "reports" / "indicators")
+    if indicators:
+        say("computing the indicator catalogue (disclosure control on) ...")
+        result.headlines = ws.compute_catalogue(ws.root / "reports" / "indicators")
     return result

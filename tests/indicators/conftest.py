@@ -15,7 +15,7 @@ from segura.workspace import Workspace
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     root = tmp_path_factory.mktemp("indicators") / "demo"
-    return run_demo(root).workspace
+    return run_demo(root, indicators=False).workspace
 
 
 @pytest.fixture(scope="session")

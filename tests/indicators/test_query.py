@@ -103,6 +103,7 @@ def test_a_filter_on_a_territory_keeps_its_descendants(ctx: QueryContext, catalo
         (Query("sdg_16_1_1", ("territory",), level="galaxy"), "unknown territory level"),
         (Query("sdg_16_1_1", ("period",), grain="fortnight"), "period grain"),
         (Query("homicide_victims", ("age",), {"age": ("15-30",)}), "unknown age group"),
+        (Query("homicide_victims", ("territory",), grain="rolling12"), "windows overlap"),
     ],
 )
 def test_the_allow_list_refuses_anything_else(ctx: QueryContext, catalogue: Catalogue, query: Query, message: str) -> None:

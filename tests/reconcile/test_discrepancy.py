@@ -65,7 +65,7 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     root = tmp_path_factory.mktemp("discrepancy")
     with contextlib.redirect_stdout(io.StringIO()):
-        ws = run_demo(root / "ws").workspace
+        ws = run_demo(root / "ws", indicators=False).workspace
     with ws.warehouse(read_only=True) as wh:
         con = wh.con
         report = discrepancy_report(con)

@@ -47,7 +47,7 @@ class Demo:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     with contextlib.redirect_stdout(io.StringIO()):  # Splink prints its progress
-        result = run_demo(tmp_path_factory.mktemp("accuracy") / "ws")
+        result = run_demo(tmp_path_factory.mktemp("accuracy") / "ws", indicators=False)
     return Demo(result.workspace, result)
 
 

@@ -40,7 +40,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample observatory, reconciled once (model trained and saved); tests work on copies."""
     root = tmp_path_factory.mktemp("review") / "sample"
     with contextlib.redirect_stdout(io.StringIO()):  # Splink prints its training
-        result = run_demo(root)
+        result = run_demo(root, indicators=False)
     assert result.adds_up and result.reconciliation.review_queue > 0
     return root
 

@@ -13,6 +13,7 @@ refused in protected mode, because its cells were never protected.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,22 +227,29 @@ def thresholds(base: Base, cube: Cube, normal: int, vaw: int) -> np.ndarray:
     return out
 
 
-_CACHE: dict[tuple[Any, ...], list[Cube]] = {}
+_CACHE: dict[str, list[np.ndarray]] = {}
 
 
 def protected_cubes(base: Base, ctx: QueryContext) -> list[Cube]:
-    key = (id(ctx.backend), base.id, ctx.run_id, ctx.first_month, ctx.last_month,
-           int(ctx.settings["disclosure.threshold"]), int(ctx.settings["disclosure.threshold_vaw"]))
+    """The base's cubes with their CONF_STATUS, cached by content (same counts, same statuses)."""
+    cubes = build_cubes(base, ctx)
+    normal, vaw = int(ctx.settings["disclosure.threshold"]), int(ctx.settings["disclosure.threshold_vaw"])
+    limits = [thresholds(base, c, normal, vaw) for c in cubes]
+    digest = hashlib.sha256()
+    for c, t in zip(cubes, limits, strict=True):
+        for spec in c.specs:
+            digest.update(repr((spec.name, spec.labels, spec.relations)).encode())
+        digest.update(c.counts.tobytes())
+        digest.update(t.tobytes())
+    key = digest.hexdigest()
     if key not in _CACHE:
-        cubes = build_cubes(base, ctx)
-        normal, vaw = int(ctx.settings["disclosure.threshold"]), int(ctx.settings["disclosure.threshold_vaw"])
         tables = [Table(base.id, tuple(s.axis() for s in c.specs), c.counts) for c in cubes]
-        statuses = protect(tables, [thresholds(base, c, normal, vaw) for c in cubes])
-        for c, st in zip(cubes, statuses, strict=True):
-            c.status = st
-        _CACHE.clear()  # one base at a time is plenty for a command; the portal keeps its own
-        _CACHE[key] = cubes
-    return _CACHE[key]
+        if len(_CACHE) > 16:
+            _CACHE.clear()
+        _CACHE[key] = protect(tables, limits)
+    for c, status in zip(cubes, _CACHE[key], strict=True):
+        c.status = status
+    return cubes
 
 
 def _fixed_coords(indicator: Indicator, query: Any, ctx: QueryContext) -> dict[str, str]:
@@ -292,13 +300,14 @@ def cell_status(frame: pd.DataFrame, keys: list[str], indicator: Indicator, quer
     if cube is None:
         raise DisclosureError(f"no published table of {indicator.base.id} crosses {', '.join(sorted(needed))}")
     assert cube.status is not None
-    num = np.empty(len(frame), dtype="<U1")
+    num = np.full(len(frame), "F", dtype="<U1")
     den = np.full(len(frame), "F", dtype="<U1")
     shares = indicator.kind in ("share", "distribution")
-    for i, row in enumerate(frame[keys].itertuples(index=False, name=None)):
+    columns = {k: frame[k].tolist() for k in keys}
+    for i in range(len(frame)):
         coords = dict(fixed)
-        for k, v in zip(keys, row, strict=True):
-            coords[k] = _label_of(k, v, query.grain)
+        for k in keys:
+            coords[k] = _label_of(k, columns[k][i], query.grain)
         idx = cube.index(coords)
         if idx is None:
             raise DisclosureError(f"{coords} is not a cell of the published tables")

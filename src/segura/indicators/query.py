@@ -146,6 +146,9 @@ def validate(query: Query, indicator: Indicator, ctx: QueryContext) -> None:
         raise QueryError(f"a dimension is repeated in --by {','.join(query.by)}")
     if query.grain not in GRAINS:
         raise QueryError(f"period grain must be one of {', '.join(GRAINS)}, found {query.grain!r}")
+    if query.grain == "rolling12" and "period" not in query.by:
+        raise QueryError("rolling 12-month windows overlap, so they cannot be added up: break down by period "
+                         "(--by period) or choose month, quarter or year")
     if query.level is not None and query.level not in ctx.levels:
         raise QueryError(f"unknown territory level {query.level!r}; levels: {', '.join(ctx.levels)}")
     filter_dims = {d for d in indicator.disaggregations} | {"territory", *PERIOD_FILTERS}
@@ -380,13 +383,19 @@ def _add_months(d: dt.date, n: int) -> dt.date:
     return dt.date(i // 12, i % 12 + 1, 1)
 
 
-def _period_key(t: ir.Table, grain: str) -> ir.Value:
-    m = t.month
-    if grain in ("month", "rolling12"):  # a rolling window's key is its last month
-        return m
+def _period_key(t: ir.Table, grain: str) -> ir.IntegerValue:
+    """The period as a month index (year x 12 + month - 1) of its first month (a rolling window:
+    its last): grouping on an integer is markedly faster than on a date over millions of rows."""
+    index = t.month.year() * 12 + t.month.month() - 1
+    if grain in ("month", "rolling12"):
+        return index
     if grain == "quarter":
-        return m.truncate("Q").cast("date")
-    return m.truncate("Y").cast("date")
+        return index - (t.month.month() - 1) % 3
+    return t.month.year() * 12
+
+
+def _index_to_date(index: ir.IntegerValue) -> ir.DateValue:
+    return ibis.date(index // 12, index % 12 + 1, 1)
 
 
 # -- the query ------------------------------------------------------------------------------
@@ -459,6 +468,8 @@ def aggregate(query: Query, indicator: Indicator, ctx: QueryContext) -> Counts:
             t.aggregate(numerator=t.count(where=num_cond), denominator=t.count())
     else:
         agg = t.group_by(keys).aggregate(numerator=t.count()) if keys else t.aggregate(numerator=t.count())
+    if "period" in keys:
+        agg = agg.mutate(period=_index_to_date(agg.period))
 
     if keys:
         grid = _grid(ctx, indicator, query, keys, level, period_keys, tkeys)
@@ -527,7 +538,7 @@ def _grid(ctx: QueryContext, indicator: Indicator, query: Query, keys: list[str]
             wanted = {str(v) for v in indicator.numerator[k]}
             values = [v for v in values if str(v) in wanted]
         schema = {k: "date" if k == "period" else "string"}
-        column = ibis.memtable(pd.DataFrame({k: values}), schema=schema)
+        column = ibis.memtable(pd.DataFrame({k: pd.Series(values, dtype=object)}), schema=schema)
         grid = column if grid is None else grid.cross_join(column)
     assert grid is not None
     return grid

@@ -66,32 +66,37 @@ def cubes(ctx: QueryContext, catalogue: Catalogue) -> list[Cube]:
     return protected_cubes(catalogue.bases["homicide"], ctx)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(query=public_queries())
-def test_a_public_query_shows_only_free_cells(ctx: QueryContext, catalogue: Catalogue, cubes: list[Cube],
-                                              query: Query) -> None:
+def test_a_public_query_shows_only_free_cells(ctx: QueryContext, catalogue: Catalogue, cubes: list[Cube]) -> None:
     from segura.indicators.protect import _fixed_coords
 
-    indicator = catalogue.get(query.indicator)
-    try:
-        result = compute(query, ctx, catalogue, protect=True)
-    except (DisclosureError, QueryError):
-        return  # refused: a query whose cells were never protected
-    fixed = _fixed_coords(indicator, query, ctx)
-    needed = {k for k in result.keys if k not in ("territory", "period")} | {k for k in fixed if k not in ("territory", "period")}
-    cube = next(c for c in cubes if needed <= set(c.dims))
-    assert cube.status is not None
-    raw = compute(query, ctx, catalogue, protect=False).frame
-    for row, unprotected in zip(result.frame.to_dict("records"), raw.to_dict("records"), strict=True):
-        if row["conf_status"] == "F":
-            idx = coordinates(cube, _as_keys(unprotected, result.keys), result.keys, fixed, query.grain)
-            assert cube.status[idx] == "F"
-            assert row["numerator"] == cube.counts[idx] == unprotected["numerator"]
-        else:
-            for col in HIDDEN_WITH_THE_COUNT:
-                assert row[col] is None or (isinstance(row[col], float) and math.isnan(row[col])), (col, row)
-            for col in ("previous_value", "year_ago_value", "change_previous_pct", "change_year_ago_pct"):
-                assert row[col] is None or math.isnan(row[col])
+    # the fixtures stay out of hypothesis' arguments (their repr is the whole warehouse)
+    @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+    @given(query=public_queries())
+    def check(query: Query) -> None:
+        indicator = catalogue.get(query.indicator)
+        try:
+            result = compute(query, ctx, catalogue, protect=True)
+        except (DisclosureError, QueryError):
+            return  # refused: a query whose cells were never protected
+        fixed = _fixed_coords(indicator, query, ctx)
+        needed = {k for k in result.keys if k not in ("territory", "period")} | {
+            k for k in fixed if k not in ("territory", "period")}
+        cube = next(c for c in cubes if needed <= set(c.dims))
+        assert cube.status is not None
+        raw = compute(query, ctx, catalogue, protect=False).frame
+        for row, unprotected in zip(result.frame.to_dict("records"), raw.to_dict("records"), strict=True):
+            if row["conf_status"] == "F":
+                idx = coordinates(cube, _as_keys(unprotected, result.keys), result.keys, fixed, query.grain)
+                assert cube.status[idx] == "F", (query, row)
+                assert row["numerator"] == cube.counts[idx] == unprotected["numerator"], (query, row)
+            else:
+                for col in HIDDEN_WITH_THE_COUNT:
+                    assert row[col] is None or (isinstance(row[col], float) and math.isnan(row[col])), (col, row)
+                # (previous_value and year_ago_value are other cells, published or emptied on their own)
+                for col in ("change_previous_pct", "change_year_ago_pct", "p_previous", "p_year_ago"):
+                    assert row[col] is None or math.isnan(row[col]), (col, row)
+
+    check()
 
 
 def _as_keys(row: dict[str, object], keys: list[str]) -> dict[str, object]:
@@ -183,5 +188,6 @@ def test_the_attacker_cannot_pin_a_suppressed_cell(ctx: QueryContext, catalogue:
         c[t] = 1
         lo = linprog(c, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
         hi = linprog(-c, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
-        assert lo.status == 0 and hi.status == 0
-        assert math.floor(-hi.fun + 1e-7) - math.ceil(lo.fun - 1e-7) >= 1, (t, truth[t], lo.fun, -hi.fun)
+        assert lo.status == 0 and hi.status in (0, 3)  # 3: unbounded above, so certainly not pinned
+        top = math.inf if hi.status == 3 else -hi.fun
+        assert top == math.inf or math.floor(top + 1e-7) - math.ceil(lo.fun - 1e-7) >= 1, (t, truth[t], lo.fun, top)

@@ -14,7 +14,8 @@ from segura.indicators.catalogue import Catalogue
 from segura.indicators.query import aggregate
 from segura.workspace import Workspace
 
-TABLES = ("victim", "link", "reconcile_run", "person_current", "event_current", "territory", "population")
+TABLES = ("victim", "link", "reconcile_run", "person_current", "event_current", "territory", "population",
+          "latest_load_month")
 QUERIES = [
     Query("sdg_16_1_1", ("territory", "period", "sex"), {"year": ("2015",)}, grain="quarter"),
     Query("femicide_rate", ("territory", "period"), level="admin1", grain="rolling12"),

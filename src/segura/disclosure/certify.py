@@ -61,7 +61,6 @@ def find_moves(
     room: Room,
     price: np.ndarray,
     weight: float,
-    scale: float = 1.0,
 ) -> Move:
     """The LP move over sorted `variables` (the rest fixed) that certifies most `targets`.
 
@@ -79,7 +78,7 @@ def find_moves(
     priced = np.flatnonzero(price > 0)
     m = len(priced)
     at = np.searchsorted(variables, targets)
-    pick = sp.csr_array((scale * direction.astype(float), (np.arange(k), at)), shape=(k, n))
+    pick = sp.csr_array((direction.astype(float), (np.arange(k), at)), shape=(k, n))
     split = sp.csr_array((np.ones(m), (priced, np.arange(m))), shape=(n, m))
     equalities = sp.hstack([relations, sp.csr_array((len(rows), m + k))]).tocsr()
     # fall_j >= -d_j, i.e. -d_j - fall_j <= 0; u_t - direction_t * d_t <= 0

@@ -51,9 +51,10 @@ from segura.disclosure.system import System
 LP_CAP = 60_000  # candidate cells of a component solved as one LP; larger ones region by region
 REGION_CAP = 2_000  # candidate cells per region at the finest level
 EXACT_BUDGET = 100_000  # component cells x cells left: settle them one LP each, else unproven
-MAX_ROUNDS = 16
+MAX_ROUNDS = 8
 MAX_BATCHES = 32  # LPs per round in a tier that solves a few targets at a time
 WEIGHT = 1e-4  # per unit of count moved: a move through 10,000 counts is worth one cell
+LAST_WEIGHT = 1e-8  # when certifying at any price: still the cheapest such move, not any
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Tier:
 
     share: float = 1.0  # of the block's largest count: larger cells stay out of the moves
     weight: float = WEIGHT  # of suppression prices against certified cells
-    stall: float = 0.05  # a pair of rounds certifying no more than this share of what is left
+    stall: float = 0.1  # a pair of rounds certifying no more than this share of what is left
     batch: int = 1 << 30  # targets per LP: one LP for many can split them all half-and-half
 
 
@@ -70,7 +71,7 @@ REGION_TIER = Tier()
 # The largest counts are let in last (an LP allowed to raise a grand total uses it as a sink
 # for every move it cannot balance); the last tier certifies whatever can be, at any price, a
 # few cells per LP.
-TIERS = (Tier(share=0.25), Tier(share=0.999), Tier(), Tier(weight=0.0, stall=0.0, batch=16))
+TIERS = (Tier(share=0.25), Tier(share=0.999), Tier(), Tier(weight=LAST_WEIGHT, stall=0.0, batch=16))
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ class Search:
             target = component[left[:1]]
             for upward in (True, False):
                 if self.pending()[target[0]]:
-                    self.apply(self.solve(component, target, upward, weight=0.0))
+                    self.apply(self.solve(component, target, upward, weight=LAST_WEIGHT))
             hopeless[left[0]] = self.pending()[target[0]]
         return component[hopeless], component[:0]
 
@@ -177,12 +178,13 @@ def plan_suppression(
     )
     exposed = pinned & primary
     unproven = np.zeros(system.size, dtype=bool)
-    levels = [
-        region_levels(t, c, search.candidates, REGION_CAP)
-        for t, c in zip(tables, system.cells, strict=True)
-    ]
-    for level in itertools.zip_longest(*[lv[:-1] for lv in levels], fillvalue=[]):
-        search.rounds([region for regions in level for region in regions], REGION_TIER)
+    if search.candidates.sum() > REGION_CAP:  # below, one LP does it all
+        levels = [
+            region_levels(t, c, search.candidates, REGION_CAP)[:-1]
+            for t, c in zip(tables, system.cells, strict=True)
+        ]
+        for level in itertools.zip_longest(*levels, fillvalue=[]):
+            search.rounds([region for regions in level for region in regions], REGION_TIER)
     labels = components(system, search.candidates)
     for label in np.unique(labels[search.pending()]):
         component = np.flatnonzero(labels == label)

@@ -167,6 +167,12 @@ def validate(query: Query, indicator: Indicator, ctx: QueryContext) -> None:
             unknown = [v for v in values if v not in set(ctx.territories.code)]
             if unknown:
                 raise QueryError(f"unknown territory code(s) {unknown}; `segura status` lists the territories")
+            level_of = dict(zip(ctx.territories.code, ctx.territories.level, strict=True))
+            asked = query.level or ctx.event_level
+            finer = [v for v in values if ctx.levels.index(level_of[v]) > ctx.levels.index(asked)]
+            if finer:
+                raise QueryError(f"territory {finer[0]} is a {level_of[finer[0]]}, inside the {asked} level asked for: "
+                                 f"use --level {level_of[finer[0]]} or a finer level")
         elif key == "age":
             labels = set(age_labels(ctx.settings)) | {UNKNOWN}
             bad = [v for v in values if v not in labels]

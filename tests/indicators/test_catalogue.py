@@ -23,6 +23,7 @@ def test_the_shipped_catalogue_has_what_the_observatory_needs() -> None:
     assert cat.get("sdg_16_1_1").sdg == "16.1.1"
     assert cat.get("femicide_rate").vaw and cat.get("femicide_rate").population == {"sex": "F"}
     assert cat.get("homicide_rate_men_15_29").population == {"sex": "M", "age": [15, 29]}
+    assert cat.get("sdg_16_1_1").unit.en == "victims per 100,000 population"
 
 
 def test_a_workspace_adds_and_replaces_indicators(tmp_path: Path) -> None:
@@ -34,7 +35,7 @@ indicators:
     kind: rate
     name: {es: Tasa local, en: Local rate}
     definition: {es: d, en: d}
-    unit: {es: por 10 000, en: per 10,000}
+    unit: {es: por 10 000, en: "per 10,000"}
     denominator: {population: {}}
     multiplier: 10000
     disaggregations: [sex]
@@ -56,6 +57,7 @@ indicators:
         ("  - {id: x, base: homicide, kind: count, numerator: {sex: [X]}}", "unknown sex value"),
         ("  - {id: x, base: homicide, kind: count, disaggregations: [source]}", "not a breakdown that base homicide publishes"),
         ("  - {id: x, base: homicide, kind: count, nmerator: {}}", "did you mean 'numerator'"),
+        ("  - {id: x, base: homicide, kind: count, name: {es: a, en: per 100,000 b}}", "expected a text in Spanish and English"),
     ],
 )
 def test_mistakes_are_reported_with_the_file_and_a_suggestion(tmp_path: Path, snippet: str, message: str) -> None:

@@ -27,6 +27,7 @@ from scipy.optimize import linprog
 from segura.disclosure.system import System
 
 EPS = 1e-6  # LP solutions are exact up to HiGHS's tolerances (1e-7)
+IPM_FROM = 10_000  # variables: interior point (then crossover to a vertex) beats dual simplex
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def find_moves(
         A_eq=equalities,
         b_eq=np.zeros(len(rows)),
         bounds=np.column_stack([low, high]),
-        method="highs",
+        method="highs-ipm" if n > IPM_FROM else "highs-ds",  # measured: ipm 2x faster on large
     )
     if result.status != 0:
         raise RuntimeError(f"the certificate LP failed on {n} cells: {result.message}")

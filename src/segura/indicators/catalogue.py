@@ -137,7 +137,8 @@ def _read(text: str, origin: str) -> dict[str, Any]:
 
 
 def _text(value: Any, where: str) -> Text:
-    if isinstance(value, dict) and isinstance(value.get("es"), str) and isinstance(value.get("en"), str):
+    # exactly es and en: a comma inside an unquoted YAML flow mapping would otherwise split a text
+    if isinstance(value, dict) and set(value) == {"es", "en"} and all(isinstance(v, str) for v in value.values()):
         return Text(value["es"], value["en"])
     raise CatalogueError(f"{where}: expected a text in Spanish and English, like {{es: ..., en: ...}}, found {value!r}")
 

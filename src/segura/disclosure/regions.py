@@ -1,13 +1,13 @@
 """Closed regions: sub-cubes whose moves cannot reach the margins above them.
 
-A table's longest axis (municipalities, usually) is cut into runs of leaves (labels that are no
-relation's parent); a region holds every cell whose label on that axis covers leaves of one run
-only, with any label on the other axes. Its margins beyond the run (the state, the nation) stay
-out, so a move solved inside it (the cells outside fixed at their true values) must compensate
-within the run: a municipality against its neighbour, not against the national total. Runs grow
-fourfold per level until one run is the whole axis and the region is the whole table. Solving
-the fine levels first keeps the large margins out of the pattern unless a cell needs them; and a
-move found inside a region keeps every relation of the whole publication, so it is a proof there.
+The table's axis with the most leaves (labels that are no relation's parent: municipalities,
+usually) is cut into groups of leaves; a region holds every cell whose label on that axis covers
+leaves of one group only, with any label on the other axes. Its margins beyond the group (the
+state, the nation) stay out, so a move solved inside it (the cells outside fixed at their true
+values) must balance within the group: a municipality against its neighbour, not against the
+national total. Solving the fine levels first keeps the large margins out of the pattern unless
+a cell needs them; and a move found inside a region keeps every relation of the whole
+publication, so it is a proof there too.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from segura.disclosure.cube import Axis, Table
-
-GROWTH = 4  # leaves per run, from one level to the next
 
 
 def leaf_cover(axis: Axis) -> np.ndarray:

@@ -10,15 +10,19 @@ the primaries plus the union of the moves, and every suppressed cell carries its
 
 1. Interval propagation over the safest pattern (every nonzero cell suppressed) finds what no
    pattern can change: 'C' cells pinned there are *exposed* by the flags alone (reported, see
-   `Plan`), nonzero cells pinned there are derivable and never need hiding.
-2. Moves are searched over every other nonzero cell (zeros are published and never move),
-   priced so that cells already suppressed are free and others cost more the larger their count:
-   the big margins people use stay published. One LP per connected component moves as many
-   uncertified cells as it can; rounds alternate the direction (up, down) until two in a row
-   certify nothing. Components above `LP_CAP` are cut into regions (`regions.py`) instead.
-3. What is left is settled one cell at a time on its whole component, both directions, while
-   that stays within `EXACT_BUDGET`: a cell no move shifts is pinned whatever is suppressed
-   (exposed). Beyond the budget it is reported as unproven, never assumed safe.
+   `Plan`); nonzero cells pinned there are derivable and never need hiding.
+2. Moves may touch every other nonzero cell (zeros are published and never move); a cell
+   already suppressed is free, another costs its count per unit moved, so that small cells are
+   hidden before the margins people use. One LP moves as many uncertified cells as it can (a
+   full unit each, up in one round and down in the next, while rounds still pay off).
+3. Moves are searched in closed regions first (`regions.py`: a few municipalities, then a
+   state, with nothing above them), so that they balance locally; then on each connected
+   component in tiers that let the largest counts in last: an LP free to raise a grand total
+   uses it as a sink for every move it cannot balance, and the first version of this module
+   suppressed the national total that way. The last tier takes any price, a few cells per LP.
+4. What is left is settled one cell at a time on its whole component while that stays within
+   `EXACT_BUDGET`: a cell no move shifts is pinned whatever is suppressed (exposed). Beyond the
+   budget, or on components above `LP_CAP`, it is reported as unproven, never assumed safe.
 
 Why not the textbook bottom-up heuristic (give each relation with a single suppressed member a
 second one, audit, repair, repeat)? Segura's cubes are sparse (municipality x month x sex x age:
@@ -28,8 +32,9 @@ identities between margins (a rolling 12-month window that equals a year); repai
 hierarchy one cell at a time. On the demo-scale cube (85 territories x 48 periods x 4 sexes x 7
 age groups, 3,000 victims, threshold 5) that loop, audited by interval propagation, published 408
 of the 33,846 nonzero cells and was still open to the LP attacker; a top-down variant checked by
-propagation published 4,457 but the LP attacker pinned 18 of 20 cells sampled from it. The
-certificates publish 1,619, every suppressed cell with a proof, in about 5 seconds.
+propagation published 4,457 but the LP attacker pinned 18 of 20 cells sampled from it. This
+module publishes 1,625 (national and state totals among them), every suppressed cell with a
+proof, in about 5 seconds.
 """
 
 from __future__ import annotations

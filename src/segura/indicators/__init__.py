@@ -43,7 +43,10 @@ def compute_catalogue(con: Any, settings: Settings, *, root: Path | None = None,
     ctx = duckdb_context(con, settings)
     catalogue = load_catalogue(root)
     weights = Contiguity(con)
-    year = ctx.last_month.year if ctx.last_month else None
+    # the headline year: the last one the extracts cover in full (a partial year would look like a fall)
+    covered = {m.year: sum(1 for x in ctx.months if x.year == m.year) for m in ctx.months}
+    full = [y for y, n in covered.items() if n == 12]
+    year = max(full) if full else (ctx.last_month.year if ctx.last_month else None)
     headlines = []
     for ind in catalogue.indicators.values():
         by: tuple[str, ...] = (ind.over,) if ind.kind == "distribution" and ind.over else ()

@@ -20,14 +20,13 @@ import pandas as pd
 from segura.indicators import stats
 from segura.indicators.catalogue import Catalogue, Indicator
 from segura.indicators.dimensions import DIMENSIONS, UNKNOWN
+from segura.indicators.periods import partial_periods, period_label, periods
 from segura.indicators.query import (
     PERIOD_FILTERS,
     Counts,
     Query,
     QueryContext,
     aggregate,
-    partial_periods,
-    period_label,
 )
 
 # Columns of a result, in order; dimension columns (code and label) come first.
@@ -98,7 +97,7 @@ def compute(
     if with_changes:
         _add_changes(frame, indicator, counts, partial)
         if wide is not query:
-            keep = set(_requested_periods(query, ctx))
+            keep = set(periods(ctx, query.grain, query.where))
             frame = frame[frame["period"].isin(keep)].reset_index(drop=True)
     else:
         for c in ("previous_value", "change_previous_pct", "p_previous", "year_ago_value",
@@ -108,12 +107,6 @@ def compute(
     result.query = query
     _label(result, ctx, lang)
     return result
-
-
-def _requested_periods(query: Query, ctx: QueryContext) -> list[dt.date]:
-    from segura.indicators.query import periods
-
-    return periods(ctx, query.grain, query.where)
 
 
 def _add_values(frame: pd.DataFrame, indicator: Indicator, ctx: QueryContext) -> None:

@@ -25,13 +25,13 @@ from segura.disclosure import Axis, Table, protect
 from segura.errors import SeguraError
 from segura.indicators.catalogue import Base, Indicator
 from segura.indicators.dimensions import DIMENSIONS, TOTAL, UNKNOWN
+from segura.indicators.periods import period_label, periods
 from segura.indicators.query import (
     QueryContext,
     _age_key,
+    _condition,
     _fact,
     age_labels,
-    period_label,
-    periods,
     territory_keys,
 )
 
@@ -180,8 +180,6 @@ def build_cubes(base: Base, ctx: QueryContext) -> list[Cube]:
     """Count the base at the finest keys once, then roll each table up to every level."""
     dims_all = sorted({d for t in base.tables for d in t})
     t = _fact(ctx, base.subject)
-    from segura.indicators.query import _condition
-
     for k, v in base.where.items():
         t = t.filter(_condition(t, k, v, ctx))
     keymap = territory_keys(ctx, ctx.event_level)

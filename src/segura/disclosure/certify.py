@@ -2,7 +2,7 @@
 
 The public's attacker (Hundepool et al., *Statistical Disclosure Control*, Wiley 2012, 4.2 and
 5.4) minimises and maximises each suppressed cell over every table consistent with what is
-published: the relations, the published counts, 'C' cells in [1, threshold-1], 'D' cells >= 0.
+published: the relations, the published counts, and suppressed cells >= 0 (one flag for all).
 A cell is disclosed when fewer than two integers lie between that minimum and maximum. Since the
 true table is consistent, one consistent table whose cell differs from the truth by at least 1
 proves the cell safe; it stays a proof however many more cells are suppressed later (more

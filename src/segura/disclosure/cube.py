@@ -103,14 +103,15 @@ class Table:
 
 
 def check_tables(tables: Sequence[Table]) -> None:
-    """Check every table, and that tables of one measure agree on their same-named axes."""
-    seen: dict[tuple[str, str], Axis] = {}
+    """Check every table, and that tables of one measure agree on the total of each shared axis
+    (an axis may hold fewer labels in one table: states only, years only)."""
+    seen: dict[tuple[str, str], str] = {}
     for table in tables:
         table.check()
         for axis in table.axes:
-            first = seen.setdefault((table.measure, axis.name), axis)
-            if first != axis:
+            total = seen.setdefault((table.measure, axis.name), axis.labels[axis.total])
+            if total != axis.labels[axis.total]:
                 raise ValueError(
-                    f"tables of {table.measure!r} share cells but their {axis.name!r} axes differ; "
-                    "give the same axis (labels, relations, total) to every table of a measure"
+                    f"tables of {table.measure!r} share cells but their {axis.name!r} axes have "
+                    f"different totals ({total!r} and {axis.labels[axis.total]!r})"
                 )

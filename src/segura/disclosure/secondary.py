@@ -1,82 +1,48 @@
 """Secondary suppression built from certificates: suppress what the proofs of protection move.
 
-Every primary cell needs a certificate (`certify.py`): a move of the table that keeps every
-published count and relation and shifts the cell by a full unit (the attacker subproblem of
+What the public knows: every published cell, every relation of every table (a state is the sum
+of its municipalities, a year of its months, a rolling window of its twelve months, a total of
+its categories; tables of a measure share their common cells), that counts are non-negative
+integers, and which cells are suppressed, all under one flag, so that a suppressed cell lies
+in [0, inf) for all the public can tell (a flag for primary cells only would say "between 1
+and the threshold - 1", and with zeros published that pins a good share of them).
+
+Every suppressed cell needs a certificate (`certify.py`): another table consistent with all of
+that, in which the cell differs from the truth by at least 1 (the attacker subproblem of
 Fischetti and Salazar-Gonzalez, "Solving the cell suppression problem on tabular data with
-linear constraints", Management Science 47(7), 2001, with protection level 1). The cells a move
-touches must be suppressed for the move to stay consistent with the publication; they become
-the secondary ('D') cells and need certificates too (usually the same move). So the pattern is
-the primaries plus the union of the moves, and every suppressed cell carries its proof.
+linear constraints", Management Science 47(7), 2001, with protection level 1). The difference
+is a *move*; the cells it touches must be suppressed for it to stay consistent with the
+publication, and each cell it moves by a full unit is certified by it. A certificate stays one
+however many more cells are suppressed later. So the pattern is the primaries plus the union of
+the moves, and every suppressed cell carries its proof, or is reported `unproven`.
 
-1. Interval propagation over the safest pattern (every nonzero cell suppressed) finds what no
-   pattern can change: 'C' cells pinned there are *exposed* by the flags alone (reported, see
-   `Plan`); nonzero cells pinned there are derivable and never need hiding.
-2. Moves may touch every other nonzero cell (zeros are published and never move); a cell
-   already suppressed is free, another costs its count per unit moved, so that small cells are
-   hidden before the margins people use. One LP moves as many uncertified cells as it can (a
-   full unit each, up in one round and down in the next, while rounds still pay off).
-3. Moves are searched in closed regions first (`regions.py`: a few municipalities, then a
-   state, with nothing above them), so that they balance locally; then on each connected
-   component in tiers that let the largest counts in last: an LP free to raise a grand total
-   uses it as a sink for every move it cannot balance, and the first version of this module
-   suppressed the national total that way. The last tier takes any price, a few cells per LP.
-4. What is left is settled one cell at a time on its whole component while that stays within
-   `EXACT_BUDGET`: a cell no move shifts is pinned whatever is suppressed (exposed). Beyond the
-   budget, or on components above `LP_CAP`, it is reported as unproven, never assumed safe.
-
-Why not the textbook bottom-up heuristic (give each relation with a single suppressed member a
-second one, audit, repair, repeat)? Segura's cubes are sparse (municipality x month x sex x age:
-mostly 0 and 1) and the public knows which cells are zero and that a 'C' cell is at least 1, so
-most pins come from lower bounds (a published 6 over six nonzero cells is six ones) and from
-identities between margins (a rolling 12-month window that equals a year); repairs climb the
-hierarchy one cell at a time. On the demo-scale cube (85 territories x 48 periods x 4 sexes x 7
-age groups, 3,000 victims, threshold 5) that loop, audited by interval propagation, published 408
-of the 33,846 nonzero cells and was still open to the LP attacker; a top-down variant checked by
-propagation published 4,457 but the LP attacker pinned 18 of 20 cells sampled from it. This
-module publishes 1,625 (national and state totals among them), every suppressed cell with a
-proof, in about 5 seconds.
+Moves are searched by linear programming in small neighbourhoods first, grown step by step
+(`neighbourhoods`): a municipality-month is balanced against the other municipalities of its
+state and the other months of its quarter, the state and the quarter held fixed; only what
+cannot be certified there may reach the year, then the nation. An LP over the whole system
+would use the grand totals as a sink for every move it cannot balance, and suppress them.
+Within a neighbourhood the LP prefers cells already suppressed, then zeros and small counts
+(a price per unit moved: the count + 1), so that the margins people use stay published.
 """
 
 from __future__ import annotations
 
-import itertools
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from segura.disclosure.certify import Move, Room, find_moves
-from segura.disclosure.cube import Table
-from segura.disclosure.intervals import Bounds, Propagator
-from segura.disclosure.regions import region_levels
+from segura.disclosure.cube import Axis, Table
 from segura.disclosure.system import System
 
-LP_CAP = 60_000  # candidate cells of a component solved as one LP; larger ones region by region
-REGION_CAP = 2_000  # candidate cells per region at the finest level
-EXACT_BUDGET = 100_000  # component cells x cells left: settle them one LP each, else unproven
-MAX_ROUNDS = 8
-MAX_BATCHES = 32  # LPs per round in a tier that solves a few targets at a time
-WEIGHT = 1e-4  # per unit of count moved: a move through 10,000 counts is worth one cell
-LAST_WEIGHT = 1e-8  # when certifying at any price: still the cheapest such move, not any
-
-
-@dataclass(frozen=True)
-class Tier:
-    """How moves are searched in a stage of rounds."""
-
-    share: float = 1.0  # of the block's largest count: larger cells stay out of the moves
-    weight: float = WEIGHT  # of suppression prices against certified cells
-    stall: float = 0.1  # a pair of rounds certifying no more than this share of what is left
-    batch: int = 1 << 30  # targets per LP: one LP for many can split them all half-and-half
-
-
-REGION_TIER = Tier()
-# The largest counts are let in last (an LP allowed to raise a grand total uses it as a sink
-# for every move it cannot balance); the last tier certifies whatever can be, at any price, a
-# few cells per LP.
-TIERS = (Tier(share=0.25), Tier(share=0.999), Tier(), Tier(weight=LAST_WEIGHT, stall=0.0, batch=16))
+SMALL_AXIS = 16  # labels: an axis this short (sex, age groups, categories) is searched whole
+MAX_ROUNDS = 6  # rounds of LPs per neighbourhood (up, then down, ...) while they certify more
+# Per unit of price (count + 1) moved, against 1 for each cell certified: first the LP may only
+# use cells worth less than a certificate, then any.
+WEIGHTS = (0.05, 1e-3, 1e-6)
+PRICE_POWER = 1.5  # a margin of 1,000 costs 600 times a cell of 10, not 100 times
 
 
 @dataclass(frozen=True)
@@ -84,17 +50,15 @@ class Plan:
     """A suppression pattern and what it does not protect."""
 
     suppressed: np.ndarray  # per variable
-    exposed: np.ndarray  # suppressed cells pinned even when every nonzero cell is suppressed
-    unproven: np.ndarray  # suppressed cells left without a certificate (over EXACT_BUDGET)
+    unproven: np.ndarray  # suppressed cells left without a certificate
 
 
 @dataclass
 class Search:
-    """State of the search: candidates, prices, what is suppressed and certified so far."""
+    """State of the search: prices, what is suppressed and certified so far."""
 
     system: System
     room: Room
-    candidates: np.ndarray  # cells a move may touch: nonzero and not derivable
     suppressed: np.ndarray
     certified: np.ndarray
 
@@ -106,106 +70,159 @@ class Search:
         return int(self.certified.sum()) - before
 
     def pending(self) -> np.ndarray:
-        return self.suppressed & self.candidates & ~self.certified
+        return self.suppressed & ~self.certified
 
-    def solve(
-        self, variables: np.ndarray, targets: np.ndarray, upward: bool, weight: float = WEIGHT
-    ) -> Move:
+    def solve(self, variables: np.ndarray, targets: np.ndarray, upward: bool, weight: float) -> Move:
         """The best move over `variables` for `targets`, each moved in the preferred direction
-        when it has room both ways."""
-        can_rise = self.room.up[targets] >= 1
+        when it has room both ways (a zero can only rise)."""
         can_fall = self.room.down[targets] >= 1
-        rise = np.where(can_rise & can_fall, upward, can_rise)
+        rise = np.where(can_fall, upward, True)
         values = self.system.values[variables]
-        price = np.where(self.suppressed[variables], 0.0, values.astype(float))
+        price = np.where(self.suppressed[variables], 0.0, (values.astype(float) + 1.0) ** PRICE_POWER)
         return find_moves(
             self.system, variables, targets, np.where(rise, 1, -1), self.room, price, weight
         )
 
-    def rounds(self, blocks: Sequence[np.ndarray], tier: Tier) -> None:
-        """Solve every block for its uncertified cells, up then down, while a pair of rounds
-        certifies more than `tier.stall` of what was left (anything, for stall 0)."""
-        for _ in range(0, MAX_ROUNDS, 2):
-            left = sum(int(self.pending()[block].sum()) for block in blocks)
-            gained = 0
-            for upward in (True, False):
-                for block in blocks:
-                    targets = block[self.pending()[block]]
-                    for start in range(0, len(targets), tier.batch):
-                        batch = targets[start : start + tier.batch]
-                        batch = batch[self.pending()[batch]]
-                        if len(batch):
-                            gained += self.apply(self.solve(block, batch, upward, tier.weight))
-            if gained <= tier.stall * left or gained == left:
-                return
-
-    def tiers(self, blocks: Sequence[np.ndarray]) -> None:
-        """Rounds with the largest counts held back, then let in tier by tier for what is left:
-        an LP that may raise a grand total uses it as a sink for every move it cannot balance."""
-        values = self.system.values
-        for tier in TIERS:
-            left = sum(int(self.pending()[b].sum()) for b in blocks)
-            if left > tier.batch * MAX_BATCHES:
-                return  # too many for small batches: left to `settle` (or reported unproven)
-            cut = [
-                b[(values[b] <= tier.share * values[b].max()) | self.suppressed[b]] for b in blocks
-            ]
-            self.rounds([b for b in cut if len(b)], tier)
-
-    def settle(self, component: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Cells of `component` that no move shifts (hopeless) and those left unsettled."""
-        hopeless = np.zeros(len(component), dtype=bool)
-        while (left := np.flatnonzero(self.pending()[component] & ~hopeless)).size:
-            if len(component) * len(left) > EXACT_BUDGET:
-                return component[hopeless], component[left]
-            target = component[left[:1]]
-            for upward in (True, False):
-                if self.pending()[target[0]]:
-                    self.apply(self.solve(component, target, upward, weight=LAST_WEIGHT))
-            hopeless[left[0]] = self.pending()[target[0]]
-        return component[hopeless], component[:0]
+    def rounds(self, variables: np.ndarray) -> None:
+        """Certify the pending cells of `variables` with moves inside them, cheap cells first."""
+        for weight in WEIGHTS:
+            for turn in range(MAX_ROUNDS):
+                targets = variables[self.pending()[variables]]
+                if not len(targets):
+                    return
+                if not self.apply(self.solve(variables, targets, turn % 2 == 0, weight)) and turn:
+                    break
 
 
-def plan_suppression(
-    system: System, tables: Sequence[Table], primary: np.ndarray, limit: np.ndarray
-) -> Plan:
-    """Primaries plus the cells their certificates move, `limit` the threshold of each variable."""
+def plan_suppression(system: System, tables: Sequence[Table], primary: np.ndarray) -> Plan:
+    """Primaries plus the cells their certificates move."""
     values = system.values
-    nonzero = values > 0
-    bounds = Propagator(system).full(Bounds.public(values, nonzero, primary, limit))
-    pinned = bounds.pinned() & nonzero
     search = Search(
         system=system,
-        room=Room(down=values - bounds.low, up=bounds.high - values),
-        candidates=nonzero & ~pinned,
+        room=Room(down=values.astype(float), up=np.full(system.size, np.inf)),
         suppressed=primary.copy(),
         certified=np.zeros(system.size, dtype=bool),
     )
-    exposed = pinned & primary
-    unproven = np.zeros(system.size, dtype=bool)
-    if search.candidates.sum() > REGION_CAP:  # below, one LP does it all
-        levels = [
-            region_levels(t, c, search.candidates, REGION_CAP)[:-1]
-            for t, c in zip(tables, system.cells, strict=True)
-        ]
-        for level in itertools.zip_longest(*levels, fillvalue=[]):
-            search.rounds([region for regions in level for region in regions], REGION_TIER)
-    labels = components(system, search.candidates)
-    for label in np.unique(labels[search.pending()]):
-        component = np.flatnonzero(labels == label)
-        if len(component) <= LP_CAP:
-            search.tiers([component])
-        hopeless, unsettled = search.settle(component)
-        exposed[hopeless] = True
-        unproven[unsettled] = True
-    return Plan(suppressed=search.suppressed, exposed=exposed, unproven=unproven)
+    grid = Grid(tables, system)
+    for reach in range(grid.depth + 1):
+        hoods = grid.neighbourhoods(np.flatnonzero(search.pending()), reach)
+        for variables in sorted(hoods, key=len):  # the small ones first: they settle most cells
+            search.rounds(variables)
+        if not search.pending().any():
+            break
+    return Plan(suppressed=search.suppressed, unproven=search.pending())
 
 
-def components(system: System, members: np.ndarray) -> np.ndarray:
-    """Component of each variable among `members` (joined by shared relations), -1 outside."""
-    columns = np.flatnonzero(members)
-    incidence = abs(system.matrix)[:, columns]
-    graph = sp.block_array([[None, incidence], [incidence.T, None]]).tocsr()
-    labels = np.full(system.size, -1, dtype=np.int64)
-    labels[columns] = connected_components(graph, directed=False)[1][incidence.shape[0] :]
-    return labels
+class Grid:
+    """The cells of every table by label names, and the neighbourhoods of a cell.
+
+    On each long axis (territory, period) a cell's neighbourhood at `reach` r is everything
+    below its ancestor r + 1 levels up (by the first relation naming each label as a child:
+    the state of a municipality, the quarter of a month, the year of a quarter), that ancestor
+    itself excluded, plus the other aggregates over those labels (the rolling windows over a
+    quarter's months); once the ancestor would pass the top, the whole axis. Short axes are
+    always whole. Tables of a measure are matched by label name, so a neighbourhood holds the
+    cells of every table whose labels all lie in it.
+    """
+
+    def __init__(self, tables: Sequence[Table], system: System) -> None:
+        self.tables = tables
+        self.system = system
+        self.axes: dict[tuple[str, str], Axis] = {}
+        for t in tables:
+            for a in t.axes:
+                known = self.axes.get((t.measure, a.name))
+                if known is None or len(a.labels) > len(known.labels):
+                    self.axes[(t.measure, a.name)] = a
+        self.depth = max((self._height(a) for a in self.axes.values()), default=0)
+        self._blocks: dict[tuple[str, str, str, int], frozenset[str]] = {}
+
+    @staticmethod
+    def _parents(axis: Axis) -> dict[int, int]:
+        first: dict[int, int] = {}
+        for parent, children in axis.relations:
+            for c in children:
+                first.setdefault(c, parent)
+        return first
+
+    def _height(self, axis: Axis) -> int:
+        parents = self._parents(axis)
+        best = 0
+        for label in range(len(axis.labels)):
+            n, at = 0, label
+            while at in parents:
+                at, n = parents[at], n + 1
+            best = max(best, n)
+        return best
+
+    def block(self, measure: str, name: str, label: str, reach: int) -> frozenset[str] | None:
+        """Label names of the neighbourhood of `label` on the axis; None for the whole axis."""
+        axis = self.axes[(measure, name)]
+        if len(axis.labels) <= SMALL_AXIS:
+            return None
+        key = (measure, name, label, reach)
+        if key not in self._blocks:
+            self._blocks[key] = self._block(axis, axis.labels.index(label), reach)
+        return self._blocks[key] or None
+
+    def _block(self, axis: Axis, label: int, reach: int) -> frozenset[str]:
+        parents = self._parents(axis)
+        top = label
+        for _ in range(reach + 1):
+            if top not in parents:
+                return frozenset()  # past the top: the whole axis
+            top = parents[top]
+        children: dict[int, list[int]] = defaultdict(list)
+        for parent, kids in axis.relations:
+            children[parent].extend(kids)
+        inside: set[int] = {top}
+        stack = [top]
+        while stack:
+            for c in children.get(stack.pop(), []):
+                if c not in inside:
+                    inside.add(c)
+                    stack.append(c)
+        above = set()  # the ancestors of the block's top stay out
+        at = top
+        while at in parents:
+            at = parents[at]
+            above.add(at)
+        # other aggregates over the block's labels (rolling windows), never its ancestors
+        extra = {p for p, kids in axis.relations if p not in above and any(k in inside for k in kids)}
+        return frozenset(axis.labels[i] for i in inside | extra)
+
+    def neighbourhoods(self, cells: np.ndarray, reach: int) -> list[np.ndarray]:
+        """The variables of the neighbourhood of each of `cells` (variables), merged when equal."""
+        where = self._locate(cells)
+        Key = tuple[str, tuple[tuple[str, frozenset[str] | None], ...]]
+        groups: dict[Key, None] = {}
+        for measure, labels in where:
+            key: Key = (measure, tuple((name, self.block(measure, name, lab, reach)) for name, lab in labels))
+            groups.setdefault(key, None)
+        return [self._variables(measure, dict(blocks)) for measure, blocks in groups]
+
+    def _locate(self, cells: np.ndarray) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+        """For each variable, its measure and its labels in the first table that holds it."""
+        wanted = set(int(c) for c in cells)
+        found: dict[int, tuple[str, tuple[tuple[str, str], ...]]] = {}
+        for t, ids in zip(self.tables, self.system.cells, strict=True):
+            flat = ids.ravel()
+            hit = np.flatnonzero(np.isin(flat, list(wanted - set(found))))
+            for pos in hit:
+                index = np.unravel_index(pos, ids.shape)
+                found[int(flat[pos])] = (t.measure, tuple((a.name, a.labels[int(i)]) for a, i in zip(t.axes, index, strict=True)))
+        return [found[int(c)] for c in cells]
+
+    def _variables(self, measure: str, blocks: dict[str, frozenset[str] | None]) -> np.ndarray:
+        chosen = []
+        for t, ids in zip(self.tables, self.system.cells, strict=True):
+            if t.measure != measure:
+                continue
+            sel = []
+            for a in t.axes:
+                allowed = blocks.get(a.name)
+                sel.append(np.arange(len(a.labels)) if allowed is None else
+                           np.array([i for i, lab in enumerate(a.labels) if lab in allowed], dtype=np.int64))
+            if all(len(s) for s in sel):
+                chosen.append(ids[np.ix_(*sel)].ravel())
+        return np.unique(np.concatenate(chosen)) if chosen else np.empty(0, dtype=np.int64)

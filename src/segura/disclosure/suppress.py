@@ -1,18 +1,15 @@
 """Cell suppression for published count tables: SDMX CONF_STATUS per cell.
 
 `protect(tables, threshold)` flags every cell 'F' (free), 'C' (confidential: 0 < count <
-threshold) or 'D' (secondary: suppressed so that no 'C' cell can be recovered). The public is
-assumed to see every published cell of every table, every relation and every flag, and to know
-that counts are non-negative integers, that a 'C' cell lies in [1, threshold-1] and a 'D' cell
-is >= 0. Against that, every suppressed cell is proven to keep at least two possible integer
-values (`certify.py`), except those returned by `suppress_cells` in `Suppression.exposed` (no
-pattern protects them: the flags alone pin them, e.g. a 'C' margin of threshold-1 over
-threshold-1 nonzero cells) and `Suppression.unproven` (left unsettled past the LP budget;
-empty at Segura's sizes).
+threshold) or 'D' (secondary: suppressed so that no suppressed cell can be recovered). 'C' and
+'D' are for the producer's audit: the public must see one flag for both (see `secondary.py` for
+why), and is assumed to see every published cell of every table, every relation, and to know
+that counts are non-negative integers. Against that, every suppressed cell is proven to keep at
+least two possible integer values (`certify.py`), except those returned by `suppress_cells` in
+`Suppression.unproven` (no certificate found; empty on Segura's tables, and tested so).
 
-Pipeline: tables -> one linked system (`system.py`) -> primaries -> what the flags alone pin
-(`intervals.py`) -> certificates and the cells they move (`secondary.py`, `certify.py`,
-`regions.py`) -> flags per table.
+Pipeline: tables -> one linked system (`system.py`) -> primaries -> certificates searched in
+growing neighbourhoods and the cells they move (`secondary.py`, `certify.py`) -> flags per table.
 """
 
 from __future__ import annotations
@@ -35,8 +32,7 @@ class Suppression:
     """Flags per table, and the suppressed cells the pattern cannot vouch for."""
 
     status: list[np.ndarray]  # '<U1': 'F', 'C' or 'D', shaped like each table's counts
-    exposed: list[np.ndarray]  # bool: pinned by the flags alone, whatever is suppressed
-    unproven: list[np.ndarray]  # bool: no certificate found within the LP budget
+    unproven: list[np.ndarray]  # bool: suppressed, but no certificate was found
 
 
 def suppress_cells(tables: Sequence[Table], threshold: Threshold) -> Suppression:
@@ -44,13 +40,12 @@ def suppress_cells(tables: Sequence[Table], threshold: Threshold) -> Suppression
     system = build_system(tables)
     limit = thresholds(system, tables, threshold)
     primary = (system.values > 0) & (system.values < limit)
-    plan = plan_suppression(system, tables, primary, limit)
+    plan = plan_suppression(system, tables, primary)
     flags = np.where(primary, CONFIDENTIAL, np.where(plan.suppressed, SECONDARY, FREE)).astype(
         "<U1"
     )
     return Suppression(
         status=[flags[cells] for cells in system.cells],
-        exposed=[plan.exposed[cells] for cells in system.cells],
         unproven=[plan.unproven[cells] for cells in system.cells],
     )
 
@@ -80,13 +75,9 @@ def thresholds(system: System, tables: Sequence[Table], threshold: Threshold) ->
                     f"thresholds for the table of {table.measure!r} must be integers of shape "
                     f"{table.shape} (its counts), got {limits.dtype} {limits.shape}"
                 )
-    lowest = min((int(t.min()) for t in per_table if t.size), default=3)
-    if lowest < 3:
-        raise ValueError(
-            f"threshold {lowest} cannot protect anything: a 'C' cell is known to lie in "
-            "[1, threshold-1], a single value below 3; use thresholds >= 3 (5 by default, "
-            "10 for violence against women)"
-        )
+    lowest = min((int(t.min()) for t in per_table if t.size), default=1)
+    if lowest < 1:
+        raise ValueError(f"threshold {lowest}: a threshold is at least 1 (5 by default, 10 for violence against women)")
     limit = np.zeros(system.size, dtype=np.int64)
     for cells, limits in zip(system.cells, per_table, strict=True):
         np.maximum.at(limit, cells.ravel(), limits.ravel())

@@ -45,9 +45,19 @@ def build_system(tables: Sequence[Table]) -> System:
     for i, table in enumerate(tables):
         by_measure[table.measure].append(i)
     for measure, members in by_measure.items():
-        axes = {a.name: a for i in members for a in tables[i].axes}
-        names = sorted(axes)
-        keys = [cell_keys(tables[i], names, {n: axes[n].total for n in names}) for i in members]
+        # an axis may hold fewer labels in one table than in another (municipalities in one,
+        # states only in the other): cells are matched by label, across every table of the measure
+        labels: dict[str, dict[str, int]] = defaultdict(dict)
+        for i in members:
+            for a in tables[i].axes:
+                for label in a.labels:
+                    labels[a.name].setdefault(label, len(labels[a.name]))
+        names = sorted(labels)
+        totals: dict[str, int] = {}
+        for i in members:
+            for a in tables[i].axes:
+                totals.setdefault(a.name, labels[a.name][a.labels[a.total]])
+        keys = [cell_keys(tables[i], names, totals, labels) for i in members]
         unique, inverse = np.unique(np.concatenate(keys), axis=0, return_inverse=True)
         counts = np.concatenate(
             [np.asarray(tables[i].counts, dtype=np.int64).ravel() for i in members]
@@ -56,9 +66,9 @@ def build_system(tables: Sequence[Table]) -> System:
         merged[inverse] = counts
         if not np.array_equal(merged[inverse], counts):
             at = int(np.flatnonzero(merged[inverse] != counts)[0])
-            labels = {n: axes[n].labels[k] for n, k in zip(names, unique[inverse[at]], strict=True)}
+            named = {n: list(labels[n])[k] for n, k in zip(names, unique[inverse[at]], strict=True)}
             raise ValueError(
-                f"tables of {measure!r} disagree on the cell {labels}: a margin that two tables "
+                f"tables of {measure!r} disagree on the cell {named}: a margin that two tables "
                 "share must have the same count in both"
             )
         start = 0
@@ -75,11 +85,18 @@ def build_system(tables: Sequence[Table]) -> System:
     )
 
 
-def cell_keys(table: Table, names: list[str], totals: dict[str, int]) -> np.ndarray:
-    """One row per cell (C order): its label index on each of `names`, the total if absent."""
+def cell_keys(
+    table: Table, names: list[str], totals: dict[str, int], labels: dict[str, dict[str, int]]
+) -> np.ndarray:
+    """One row per cell (C order): its label's index in `labels` on each of `names` (the measure's
+    labels of that axis, over all its tables), the total if the table lacks the axis."""
     own = [a.name for a in table.axes]
     grid = np.indices(table.shape).reshape(len(own), -1)
-    columns = [grid[own.index(n)] if n in own else np.full(grid.shape[1], totals[n]) for n in names]
+    local = {a.name: np.array([labels[a.name][x] for x in a.labels], dtype=np.int64) for a in table.axes}
+    columns = [
+        local[n][grid[own.index(n)]] if n in own else np.full(grid.shape[1], totals[n])
+        for n in names
+    ]
     return np.stack(columns, axis=1) if columns else np.zeros((grid.shape[1], 0), dtype=np.int64)
 
 

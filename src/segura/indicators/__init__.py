@@ -29,6 +29,7 @@ def run_query(con: Any, settings: Settings, query: Query, *, root: Path | None =
     from segura.indicators.weights import Contiguity
 
     ctx = duckdb_context(con, settings)
+    ctx.cache_dir = _cache(root)
     return compute(query, ctx, load_catalogue(root), lang=lang, protect=protect, changes=changes,
                    weights=Contiguity(con))
 
@@ -41,6 +42,7 @@ def compute_catalogue(con: Any, settings: Settings, *, root: Path | None = None,
     from segura.indicators.weights import Contiguity
 
     ctx = duckdb_context(con, settings)
+    ctx.cache_dir = _cache(root)
     catalogue = load_catalogue(root)
     weights = Contiguity(con)
     # the headline year: the last one the extracts cover in full (a partial year would look like a fall)
@@ -64,3 +66,7 @@ def compute_catalogue(con: Any, settings: Settings, *, root: Path | None = None,
                                   else None), ctx, catalogue, lang=lang, weights=weights)
             write_result(table, out_dir / f"{ind.id}.csv", "csv")
     return headlines
+
+
+def _cache(root: Path | None) -> Path | None:
+    return None if root is None else root / "cache" / "disclosure"

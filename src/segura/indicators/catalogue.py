@@ -38,6 +38,19 @@ class Text:
         return self.es if lang == "es" else self.en
 
 
+GRAINS = ("month", "quarter", "year")  # the finest period a public table goes down to
+
+
+@dataclass(frozen=True)
+class PublicTable:
+    """A table the public can query: breakdowns `by`, crossed with territory down to `level` (None:
+    the workspace's finest) and period down to `grain` ("month" includes rolling 12-month windows)."""
+
+    by: tuple[str, ...]
+    level: str | None = None
+    grain: str = "month"
+
+
 @dataclass(frozen=True)
 class Base:
     """A count of reconciled victims (or institution records) that indicators are built from."""
@@ -46,7 +59,7 @@ class Base:
     subject: str
     name: Text
     where: dict[str, list[Any]]
-    tables: tuple[tuple[str, ...], ...]
+    tables: tuple[PublicTable, ...]
     vaw_cells: dict[str, list[str]] | None = None  # None: no cell; {}: every cell
     vaw_all: bool = False
 
@@ -166,12 +179,7 @@ def _base(base_id: str, spec: dict[str, Any], origin: str) -> Base:
     subject = spec.get("subject")
     if subject not in SUBJECTS:
         raise CatalogueError(f"{where}: subject must be one of {SUBJECTS}, found {subject!r}")
-    tables = []
-    for dims in spec.get("tables") or [[]]:
-        for d in dims:
-            if d not in DIMENSIONS or d in ("territory", "period") or subject not in DIMENSIONS[d].subjects:
-                raise CatalogueError(f"{where}: {d!r} cannot be a breakdown of {subject}{_did_you_mean(d, DIMENSIONS)}")
-        tables.append(tuple(dims))
+    tables = [_public_table(t, subject, f"{where}.tables[{i}]") for i, t in enumerate(spec.get("tables") or [[]])]
     vaw = spec.get("vaw_cells")
     return Base(
         id=base_id,
@@ -182,6 +190,26 @@ def _base(base_id: str, spec: dict[str, Any], origin: str) -> Base:
         vaw_cells=_vaw_cells(vaw, f"{where}.vaw_cells"),
         vaw_all=vaw == "all",
     )
+
+
+def _public_table(spec: Any, subject: str, where: str) -> PublicTable:
+    """`[sex, age]` (every territory level, every period grain) or `{by: [...], territory: admin1, period: year}`."""
+    if isinstance(spec, list):
+        spec = {"by": spec}
+    if not isinstance(spec, dict) or set(spec) - {"by", "territory", "period"}:
+        raise CatalogueError(f"{where}: expected a list of breakdowns or a mapping with by, territory, period; "
+                             f"found {spec!r}")
+    dims = spec.get("by") or []
+    for d in dims:
+        if d not in DIMENSIONS or d in ("territory", "period") or subject not in DIMENSIONS[d].subjects:
+            raise CatalogueError(f"{where}: {d!r} cannot be a breakdown of {subject}{_did_you_mean(d, DIMENSIONS)}")
+    level = spec.get("territory")
+    if level is not None and not isinstance(level, str):
+        raise CatalogueError(f"{where}.territory: expected the name of a territory level, found {level!r}")
+    grain = spec.get("period", "month")
+    if grain not in GRAINS:
+        raise CatalogueError(f"{where}.period: expected one of {', '.join(GRAINS)}, found {grain!r}")
+    return PublicTable(tuple(dims), level, grain)
 
 
 def _vaw_cells(value: Any, where: str) -> dict[str, list[str]] | None:
@@ -223,7 +251,7 @@ def _indicator(spec: dict[str, Any], bases: dict[str, Base], origin: str) -> Ind
         raise CatalogueError(f"{where}: only a rate has a population denominator (kind is {kind})")
     over = spec.get("over")
     disaggregations = tuple(spec.get("disaggregations") or [])
-    published = {d for dims in base.tables for d in dims}
+    published = {d for table in base.tables for d in table.by}
     for d in disaggregations:
         if d not in published:
             raise CatalogueError(f"{where}: {d!r} is not a breakdown that base {base_id} publishes "

@@ -68,13 +68,20 @@ class AxisSpec:
         return m
 
 
-def territory_axis(ctx: QueryContext) -> AxisSpec:
+def territory_axis(ctx: QueryContext, level: str | None = None) -> AxisSpec:
+    """Every territory down to `level` (the finest if None), with "<code>_U" for the victims of a
+    territory whose finer place is unknown, and "_U" for those with no territory at all. The fine
+    positions are always those of the event level, so that every table rolls up from one count."""
+    level = _level(ctx, level)
     terr = ctx.territories
+    codes = set(terr.code)
+    rank = {lv: i for i, lv in enumerate(ctx.levels)}
+    level_of = dict(zip(terr.code, terr.level, strict=True))
     children: dict[str, list[str]] = {}
     for code, parent in zip(terr.code, terr.parent_code, strict=True):
-        if isinstance(parent, str) and parent in set(terr.code):
+        if isinstance(parent, str) and parent in codes:
             children.setdefault(parent, []).append(code)
-    roots = [c for c, p in zip(terr.code, terr.parent_code, strict=True) if not (isinstance(p, str) and p in set(terr.code))]
+    roots = sorted(c for c, p in zip(terr.code, terr.parent_code, strict=True) if not (isinstance(p, str) and p in codes))
     event_codes = set(terr.loc[terr.level == ctx.event_level, "code"])
     labels = [TOTAL]
     relations: list[tuple[str, list[str]]] = [(TOTAL, [*roots, UNKNOWN])]
@@ -82,24 +89,29 @@ def territory_axis(ctx: QueryContext) -> AxisSpec:
     fine: list[str] = [UNKNOWN]
 
     def walk(code: str) -> list[str]:
-        labels.append(code)
+        shown = rank.get(level_of[code], len(rank)) <= rank[level]
+        if shown:
+            labels.append(code)
         if code in event_codes or code not in children:
             fine.append(code)
-            members[code] = [code]
-            return [code]
-        unspecified = f"{code}{UNKNOWN}"
-        out: list[str] = []
-        for child in sorted(children[code]):
-            out += walk(child)
-        labels.append(unspecified)
-        fine.append(unspecified)
-        members[unspecified] = [unspecified]
-        relations.append((code, [*sorted(children[code]), unspecified]))
-        members[code] = [*out, unspecified]
-        return members[code]
+            out = [code]
+        else:
+            out = []
+            for child in sorted(children[code]):
+                out += walk(child)
+            unspecified = f"{code}{UNKNOWN}"
+            fine.append(unspecified)
+            out.append(unspecified)
+            if shown and rank[level_of[code]] < rank[level]:  # its children are shown too
+                labels.append(unspecified)
+                members[unspecified] = [unspecified]
+                relations.append((code, [*sorted(children[code]), unspecified]))
+        if shown:
+            members[code] = out
+        return out
 
     total: list[str] = [UNKNOWN]
-    for r in sorted(roots):
+    for r in roots:
         total += walk(r)
     labels.append(UNKNOWN)
     members[UNKNOWN] = [UNKNOWN]
@@ -107,7 +119,20 @@ def territory_axis(ctx: QueryContext) -> AxisSpec:
     return AxisSpec("territory", labels, fine, members, relations)
 
 
-def period_axis(ctx: QueryContext) -> AxisSpec:
+def _level(ctx: QueryContext, level: str | None) -> str:
+    if level is None or level == ctx.event_level:
+        return ctx.event_level
+    if level not in ctx.levels:
+        raise DisclosureError(f"a public table goes down to territory level {level!r}, which this workspace "
+                              f"does not have (levels: {', '.join(ctx.levels)}); set the base's tables in "
+                              "indicators/*.yaml")
+    # never finer than the level events are recorded at
+    return level if ctx.levels.index(level) < ctx.levels.index(ctx.event_level) else ctx.event_level
+
+
+def period_axis(ctx: QueryContext, grain: str = "month") -> AxisSpec:
+    """All periods, years, quarters (grain quarter or month), months and rolling 12-month windows
+    (grain month); each label lists the months it sums."""
     months = periods(ctx, "month", {})
     fine = [period_label(m, "month") for m in months]
     labels, relations, members = [TOTAL], [], {TOTAL: list(fine)}
@@ -121,11 +146,16 @@ def period_axis(ctx: QueryContext) -> AxisSpec:
         labels.append(str(y))
         members[str(y)] = ms
         qs = [q for q in quarters if q.startswith(f"{y}-")]
+        if grain == "year":
+            continue
         relations.append((str(y), qs))
         for q in qs:
             labels.append(q)
             members[q] = quarters[q]
-            relations.append((q, quarters[q]))
+            if grain == "month":
+                relations.append((q, quarters[q]))
+    if grain != "month":
+        return AxisSpec("period", labels, fine, members, relations)
     for lab in fine:
         labels.append(lab)
         members[lab] = [lab]
@@ -178,7 +208,7 @@ class Cube:
 
 def build_cubes(base: Base, ctx: QueryContext) -> list[Cube]:
     """Count the base at the finest keys once, then roll each table up to every level."""
-    dims_all = sorted({d for t in base.tables for d in t})
+    dims_all = sorted({d for t in base.tables for d in t.by})
     t = _fact(ctx, base.subject)
     for k, v in base.where.items():
         t = t.filter(_condition(t, k, v, ctx))
@@ -190,10 +220,10 @@ def build_cubes(base: Base, ctx: QueryContext) -> list[Cube]:
         t = t.mutate(age=_age_key(t, ctx))
     fine = t.group_by(["territory", "month", *dims_all]).aggregate(n=t.count()).to_pandas()
     fine["period"] = [period_label(pd.Timestamp(m).date(), "month") for m in fine["month"]]
-    terr, per = territory_axis(ctx), period_axis(ctx)
     cubes = []
-    for dims in base.tables:
-        specs = [terr, per, *[category_axis(d, ctx) for d in dims]]
+    for table in base.tables:
+        dims = table.by
+        specs = [territory_axis(ctx, table.level), period_axis(ctx, table.grain), *[category_axis(d, ctx) for d in dims]]
         shape = tuple(len(s.fine) for s in specs)
         arr = np.zeros(shape, dtype=np.int64)
         idx = []
@@ -226,6 +256,7 @@ def thresholds(base: Base, cube: Cube, normal: int, vaw: int) -> np.ndarray:
 
 
 _CACHE: dict[str, list[np.ndarray]] = {}
+ALGORITHM = "certificates in neighbourhoods, one public flag (2026-11)"  # a change here recomputes every cache
 
 
 def protected_cubes(base: Base, ctx: QueryContext) -> list[Cube]:
@@ -233,7 +264,7 @@ def protected_cubes(base: Base, ctx: QueryContext) -> list[Cube]:
     cubes = build_cubes(base, ctx)
     normal, vaw = int(ctx.settings["disclosure.threshold"]), int(ctx.settings["disclosure.threshold_vaw"])
     limits = [thresholds(base, c, normal, vaw) for c in cubes]
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(ALGORITHM.encode())
     for c, t in zip(cubes, limits, strict=True):
         for spec in c.specs:
             digest.update(repr((spec.name, spec.labels, spec.relations)).encode())
@@ -241,13 +272,33 @@ def protected_cubes(base: Base, ctx: QueryContext) -> list[Cube]:
         digest.update(t.tobytes())
     key = digest.hexdigest()
     if key not in _CACHE:
-        tables = [Table(base.id, tuple(s.axis() for s in c.specs), c.counts) for c in cubes]
         if len(_CACHE) > 16:
             _CACHE.clear()
-        _CACHE[key] = protect(tables, limits)
+        _CACHE[key] = _stored(ctx, key, len(cubes)) or _protect(base, cubes, limits, ctx, key)
     for c, status in zip(cubes, _CACHE[key], strict=True):
         c.status = status
     return cubes
+
+
+def _stored(ctx: QueryContext, key: str, n: int) -> list[np.ndarray] | None:
+    """The statuses saved by an earlier run for the same tables and counts (the key says so)."""
+    path = ctx.cache_dir / f"{key}.npz" if ctx.cache_dir else None
+    if path is None or not path.exists():
+        return None
+    with np.load(path) as saved:
+        return [saved[f"t{i}"] for i in range(n)]
+
+
+def _protect(base: Base, cubes: list[Cube], limits: list[np.ndarray], ctx: QueryContext, key: str) -> list[np.ndarray]:
+    tables = [Table(base.id, tuple(s.axis() for s in c.specs), c.counts) for c in cubes]
+    status = protect(tables, limits)
+    if ctx.cache_dir is not None:
+        ctx.cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = ctx.cache_dir / f"{key}.tmp.npz"
+        arrays: dict[str, Any] = {f"t{i}": s for i, s in enumerate(status)}
+        np.savez_compressed(tmp, **arrays)
+        tmp.replace(ctx.cache_dir / f"{key}.npz")
+    return status
 
 
 def _fixed_coords(indicator: Indicator, query: Any, ctx: QueryContext) -> dict[str, str]:
@@ -294,18 +345,25 @@ def cell_status(frame: pd.DataFrame, keys: list[str], indicator: Indicator, quer
     fixed = _fixed_coords(indicator, query, ctx)
     needed = {k for k in keys if k not in ("territory", "period")} | {k for k in fixed if k not in ("territory", "period")}
     cubes = protected_cubes(indicator.base, ctx)
-    cube = next((c for c in cubes if needed <= set(c.dims)), None)
-    if cube is None:
-        raise DisclosureError(f"no published table of {indicator.base.id} crosses {', '.join(sorted(needed))}")
-    assert cube.status is not None
-    num = np.full(len(frame), "F", dtype="<U1")
-    den = np.full(len(frame), "F", dtype="<U1")
-    shares = indicator.kind in ("share", "distribution")
     columns = {k: frame[k].tolist() for k in keys}
+    coords_of = []
     for i in range(len(frame)):
         coords = dict(fixed)
         for k in keys:
             coords[k] = _label_of(k, columns[k][i], query.grain)
+        coords_of.append(coords)
+    cube = next((c for c in cubes if needed <= set(c.dims)
+                 and all(c.index(co) is not None for co in coords_of)), None)
+    if cube is None:
+        raise DisclosureError(
+            f"{indicator.base.id}: no public table holds these cells ({', '.join(sorted(needed)) or 'totals'} at "
+            f"{query.level or ctx.event_level}, by {query.grain}); the public tables are "
+            f"{published_tables(indicator.base, ctx)}. Analysts can run it unprotected (--no-protect)")
+    assert cube.status is not None
+    num = np.full(len(frame), "F", dtype="<U1")
+    den = np.full(len(frame), "F", dtype="<U1")
+    shares = indicator.kind in ("share", "distribution")
+    for i, coords in enumerate(coords_of):
         idx = cube.index(coords)
         if idx is None:
             raise DisclosureError(f"{coords} is not a cell of the published tables")
@@ -320,6 +378,11 @@ def cell_status(frame: pd.DataFrame, keys: list[str], indicator: Indicator, quer
     return num, den
 
 
+def published_tables(base: Base, ctx: QueryContext) -> str:
+    """The base's public tables in words: "sex by admin2 and month; sex x age by admin1 and month"."""
+    return "; ".join(f"{' x '.join(t.by) or 'totals'} by {_level(ctx, t.level)} and {t.grain}" for t in base.tables)
+
+
 def _label_of(key: str, value: Any, grain: str) -> str:
     if key == "period":
         if not isinstance(value, dt.date):
@@ -331,18 +394,33 @@ def _label_of(key: str, value: Any, grain: str) -> str:
 
 
 def apply_protection(result: Any, ctx: QueryContext) -> None:
-    """Empty the suppressed cells of `result.frame` and flag them (SDMX CONF_STATUS C or D)."""
+    """Empty the suppressed cells of `result.frame` and flag them CONF_STATUS C.
+
+    One flag for every suppressed cell: telling primary from secondary cells (SDMX's C and D)
+    would tell the public that a 'C' cell holds between 1 and the threshold - 1, which the
+    protection does not assume. Smoothed rates pool the counts of a whole slice of territories,
+    so they are published only where every territory of the slice is.
+    """
     frame = result.frame
     num, den = cell_status(frame, result.keys, result.indicator, result.query, ctx)
-    conf = np.where(num != "F", num, np.where(den != "F", "D", "F"))
-    hidden = conf != "F"
-    frame["conf_status"] = conf
+    hidden = (num != "F") | (den != "F")
+    frame["conf_status"] = np.where(hidden, "C", "F")
     cols = ["numerator", "value", "ci_low", "ci_high", "eb_global", "eb_local"]
     if result.indicator.kind in ("share", "distribution"):
         cols.append("denominator")
     for c in cols:
         if c in frame.columns:
             frame[c] = frame[c].astype(float).where(~hidden, np.nan)
+    if "territory" in result.keys and frame["eb_global"].notna().any():
+        rest = [k for k in result.keys if k != "territory"]
+        slices = frame.groupby(rest, sort=False, dropna=False)["conf_status"] if rest else None
+        any_hidden = (slices.transform(lambda s: (s != "F").any()) if slices is not None
+                      else pd.Series((frame["conf_status"] != "F").any(), index=frame.index)).astype(bool)
+        for c in ("eb_global", "eb_local"):
+            frame[c] = frame[c].where(~any_hidden, np.nan)
+        if any_hidden.any():
+            result.notes.append("smoothed rates (eb_global, eb_local) are published only for slices where "
+                                "no territory is suppressed: they pool the counts of every territory")
     frame["unstable"] = frame["unstable"].where(~hidden, None)
     frame["obs_status"] = np.where(hidden, "M", frame["obs_status"])
     result.protected = True

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -66,6 +67,7 @@ class QueryContext:
     months: tuple[dt.date, ...]  # the months the institutions' extracts cover
     sources: tuple[str, ...]
     population_levels: frozenset[str]
+    cache_dir: Path | None = None  # where protected tables are kept between runs (the workspace's)
     _keys: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property

@@ -41,7 +41,7 @@ SMALL_AXIS = 16  # labels: an axis this short (sex, age groups, categories) is s
 MAX_ROUNDS = 6  # rounds of LPs per neighbourhood (up, then down, ...) while they certify more
 # Per unit of price (count + 1) moved, against 1 for each cell certified: first the LP may only
 # use cells worth less than a certificate, then any.
-WEIGHTS = (0.05, 1e-3, 1e-6)
+WEIGHTS = ((0.05, 1 << 30), (1e-3, 16), (1e-6, 4))  # (weight, targets per LP)
 PRICE_POWER = 1.5  # a margin of 1,000 costs 600 times a cell of 10, not 100 times
 
 
@@ -85,12 +85,18 @@ class Search:
 
     def rounds(self, variables: np.ndarray) -> None:
         """Certify the pending cells of `variables` with moves inside them, cheap cells first."""
-        for weight in WEIGHTS:
+        for weight, batch in WEIGHTS:
             for turn in range(MAX_ROUNDS):
                 targets = variables[self.pending()[variables]]
                 if not len(targets):
                     return
-                if not self.apply(self.solve(variables, targets, turn % 2 == 0, weight)) and turn:
+                gained = 0
+                for start in range(0, len(targets), batch):
+                    chunk = targets[start : start + batch]
+                    chunk = chunk[self.pending()[chunk]]
+                    if len(chunk):
+                        gained += self.apply(self.solve(variables, chunk, turn % 2 == 0, weight))
+                if not gained and turn:
                     break
 
 

@@ -435,21 +435,10 @@ def test_bad_inputs_are_refused_with_the_reason() -> None:
 
 
 def demo_cube(victims: int = 3000, seed: int = 0) -> Table:
-    """Territory (nation, 2 states, 82 municipalities with 'unspecified') x period (total,
-    2 years, 8 quarters, 24 months, 13 rolling 12-month windows) x sex x age, sparse counts."""
-    names = (
-        ["NAT", "A", "B"]
-        + [f"A{i:02}" for i in range(40)]
-        + ["A_UNK"]
-        + [f"B{i:02}" for i in range(40)]
-        + ["B_UNK"]
-    )
-    territory = Axis(
-        "territory",
-        tuple(names),
-        ((0, (1, 2)), (1, tuple(range(3, 44))), (2, tuple(range(44, 85)))),
-        0,
-    )
+    """The shape of a public table of the sample observatory: territory (nation, 2 states) x
+    period (total, 2 years, 8 quarters, 24 months, 13 rolling 12-month windows) x sex x age,
+    sparse counts (the state-month cells by sex and age are mostly 0 to 4)."""
+    territory = Axis("territory", ("NAT", "A", "B"), ((0, (1, 2)),), 0)
     labels = (
         ["_T", "Y1", "Y2"] + [f"Q{q}" for q in range(1, 9)] + [f"M{m:02}" for m in range(1, 25)]
     )
@@ -467,21 +456,19 @@ def demo_cube(victims: int = 3000, seed: int = 0) -> Table:
         6,
     )
     rng = np.random.default_rng(seed)
-    weight = 1 / np.arange(1, 83) ** 0.9
-    rng.shuffle(weight)
-    finest = np.zeros((82, 24, 3, 6), dtype=np.int64)
+    finest = np.zeros((2, 24, 3, 6), dtype=np.int64)
     np.add.at(
         finest,
         (
-            rng.choice(82, victims, p=weight / weight.sum()),
+            rng.choice(2, victims, p=[0.65, 0.35]),
             rng.choice(24, victims),
-            rng.choice(3, victims, p=[0.3, 0.65, 0.05]),
+            rng.choice(3, victims, p=[0.12, 0.86, 0.02]),
             rng.choice(6, victims, p=[0.1, 0.35, 0.3, 0.17, 0.05, 0.03]),
         ),
         1,
     )
     specs = []
-    for axis, units in ((territory, 82), (period, 24), (sex, 3), (age, 6)):
+    for axis, units in ((territory, 2), (period, 24), (sex, 3), (age, 6)):
         cover = np.zeros((len(axis.labels), units), dtype=np.int64)
         leaves = [i for i in range(len(axis.labels)) if i not in {p for p, _ in axis.relations}]
         cover[leaves, np.arange(units)] = 1
@@ -492,23 +479,16 @@ def demo_cube(victims: int = 3000, seed: int = 0) -> Table:
 
 
 @pytest.mark.slow
-def test_demo_scale_cube_holds_against_the_lp_attacker_on_a_sample() -> None:
-    """114,240 cells, 3,000 victims, threshold 5: most fine cells are primaries; an LP over the
-    whole cube cannot pin them. Each LP here takes a second or two, hence a sample: one 'C'
-    cell and one 'D' cell."""
+def test_demo_scale_cube_holds_against_the_lp_attacker() -> None:
+    """4,032 cells, 3,000 victims, threshold 5: a third of the nonzero cells are primaries. No
+    suppressed cell can be pinned by an LP over the whole table, and the headline figures stay:
+    the nation and both states by year, the nation by quarter."""
     table = demo_cube()
     result = suppress_cells([table], 5)
     [flags] = result.status
     assert np.array_equal(flags == "C", (table.counts > 0) & (table.counts < 5))
-    assert not result.unproven[0].any()
-    # the headline figures stay: nation by year and quarter, states by year (all sexes and ages)
-    assert (flags[0, :11, 3, 6] == "F").all() and (flags[:3, :3, 3, 6] == "F").all()
+    assert (flags == "C").sum() > 200 and not result.unproven[0].any()
+    assert (flags[:, :3, 3, 6] == "F").all() and (flags[0, 3:11, 3, 6] == "F").all()
     view = public_view([table], [flags], 5)
-    rng = np.random.default_rng(1)
-    sample = np.concatenate(
-        [
-            rng.choice(np.flatnonzero((flags == "C").ravel()), 1, replace=False),
-            rng.choice(np.flatnonzero((flags == "D").ravel()), 1, replace=False),
-        ]
-    )
-    assert not lp_pinned(view, sample).any()
+    hidden = np.flatnonzero(view.suppressed)
+    assert not lp_pinned(view, hidden).any()

@@ -612,8 +612,9 @@ def _print_result(result: Any) -> None:
     for note in result.notes:
         console.print(f"[yellow]note[/] {note}", highlight=False)
     if result.protected:
-        console.print("Cells marked C (under the threshold) and D (secondary) are suppressed; U = unstable (fewer than "
-                      "the workspace's minimum events), M = not computable.", highlight=False)
+        console.print("Cells marked C are suppressed: under the disclosure threshold, or hidden so that those cannot be "
+                      "worked out; U = unstable (fewer than the workspace's minimum events), M = not computable or "
+                      "suppressed.", highlight=False)
 
 
 def print_headlines(headlines: list[dict[str, Any]]) -> None:

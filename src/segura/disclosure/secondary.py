@@ -43,6 +43,7 @@ MAX_ROUNDS = 6  # rounds of LPs per neighbourhood (up, then down, ...) while the
 # use cells worth less than a certificate, then any.
 WEIGHTS = ((0.05, 1 << 30), (1e-3, 16), (1e-6, 4))  # (weight, targets per LP)
 PRICE_POWER = 1.5  # a margin of 1,000 costs 600 times a cell of 10, not 100 times
+MARGIN_PRICE = 2.0  # and each of a cell's labels that sums others (a total, a state, a year) doubles it
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Search:
     room: Room
     suppressed: np.ndarray
     certified: np.ndarray
+    emphasis: np.ndarray  # per variable: MARGIN_PRICE ** (labels that are sums of others)
 
     def apply(self, move: Move) -> int:
         """Suppress what `move` touches, certify what it moves a full unit; newly certified."""
@@ -78,7 +80,8 @@ class Search:
         can_fall = self.room.down[targets] >= 1
         rise = np.where(can_fall, upward, True)
         values = self.system.values[variables]
-        price = np.where(self.suppressed[variables], 0.0, (values.astype(float) + 1.0) ** PRICE_POWER)
+        price = np.where(self.suppressed[variables], 0.0,
+                         (values.astype(float) + 1.0) ** PRICE_POWER * self.emphasis[variables])
         return find_moves(
             self.system, variables, targets, np.where(rise, 1, -1), self.room, price, weight
         )
@@ -108,6 +111,7 @@ def plan_suppression(system: System, tables: Sequence[Table], primary: np.ndarra
         room=Room(down=values.astype(float), up=np.full(system.size, np.inf)),
         suppressed=primary.copy(),
         certified=np.zeros(system.size, dtype=bool),
+        emphasis=MARGIN_PRICE ** margins(tables, system),
     )
     grid = Grid(tables, system)
     for reach in range(grid.depth + 1):
@@ -117,6 +121,21 @@ def plan_suppression(system: System, tables: Sequence[Table], primary: np.ndarra
         if not search.pending().any():
             break
     return Plan(suppressed=search.suppressed, unproven=search.pending())
+
+
+def margins(tables: Sequence[Table], system: System) -> np.ndarray:
+    """Per variable, how many of its labels are sums of others (in the table that says most)."""
+    out = np.zeros(system.size, dtype=np.int64)
+    for table, ids in zip(tables, system.cells, strict=True):
+        count = np.zeros(table.shape, dtype=np.int64)
+        for k, axis in enumerate(table.axes):
+            parents = np.zeros(len(axis.labels), dtype=np.int64)
+            parents[[p for p, _ in axis.relations]] = 1
+            shape = [1] * len(table.shape)
+            shape[k] = len(axis.labels)
+            count = count + parents.reshape(shape)
+        np.maximum.at(out, ids.ravel(), count.ravel())
+    return out
 
 
 class Grid:

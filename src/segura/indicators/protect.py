@@ -21,7 +21,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from segura.disclosure import Axis, Table, protect
+from segura.disclosure import Axis, Table, protect, secondary
 from segura.errors import SeguraError
 from segura.indicators.catalogue import Base, Indicator
 from segura.indicators.dimensions import DIMENSIONS, TOTAL, UNKNOWN
@@ -256,7 +256,9 @@ def thresholds(base: Base, cube: Cube, normal: int, vaw: int) -> np.ndarray:
 
 
 _CACHE: dict[str, list[np.ndarray]] = {}
-ALGORITHM = "certificates in neighbourhoods, one public flag (2026-11)"  # a change here recomputes every cache
+# what the statuses depend on besides the counts: a change here recomputes every cache
+ALGORITHM = repr(("certificates in neighbourhoods, one public flag", secondary.WEIGHTS, secondary.PRICE_POWER,
+                  secondary.SMALL_AXIS, secondary.MAX_ROUNDS, secondary.MARGIN_PRICE))
 
 
 def protected_cubes(base: Base, ctx: QueryContext) -> list[Cube]:

@@ -39,9 +39,10 @@ from segura.disclosure.system import System
 
 SMALL_AXIS = 16  # labels: an axis this short (sex, age groups, categories) is searched whole
 MAX_ROUNDS = 6  # rounds of LPs per neighbourhood (up, then down, ...) while they certify more
+ANY_PRICE = 0.0  # a weight so small that any certificate beats none (see `Search.solve`)
 # Per unit of price (count + 1) moved, against 1 for each cell certified: first the LP may only
 # use cells worth less than a certificate, then any.
-WEIGHTS = ((0.05, 1 << 30), (1e-3, 16), (1e-6, 4))  # (weight, targets per LP)
+WEIGHTS = ((0.05, 1 << 30), (1e-3, 16), (ANY_PRICE, 4))  # (weight, targets per LP)
 PRICE_POWER = 1.5  # a margin of 1,000 costs 600 times a cell of 10, not 100 times
 MARGIN_PRICE = 2.0  # and each of a cell's labels that sums others (a total, a state, a year) doubles it
 
@@ -82,6 +83,8 @@ class Search:
         values = self.system.values[variables]
         price = np.where(self.suppressed[variables], 0.0,
                          (values.astype(float) + 1.0) ** PRICE_POWER * self.emphasis[variables])
+        if weight == ANY_PRICE:  # even a move through every cell costs less than one certificate
+            weight = 0.5 / max(float(price.sum()), 1.0)
         return find_moves(
             self.system, variables, targets, np.where(rise, 1, -1), self.room, price, weight
         )
@@ -120,6 +123,12 @@ def plan_suppression(system: System, tables: Sequence[Table], primary: np.ndarra
             search.rounds(variables)
         if not search.pending().any():
             break
+    # what the neighbourhoods left: one cell at a time over the whole system, at any price
+    everything = np.arange(system.size)
+    for cell in np.flatnonzero(search.pending()):
+        for upward in (True, False):
+            if search.pending()[cell]:
+                search.apply(search.solve(everything, np.array([cell]), upward, ANY_PRICE))
     return Plan(suppressed=search.suppressed, unproven=search.pending())
 
 

@@ -21,7 +21,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from segura.disclosure import Axis, Table, protect, secondary
+from segura.disclosure import Axis, Table, secondary, suppress_cells
 from segura.errors import SeguraError
 from segura.indicators.catalogue import Base, Indicator
 from segura.indicators.dimensions import DIMENSIONS, TOTAL, UNKNOWN
@@ -293,7 +293,12 @@ def _stored(ctx: QueryContext, key: str, n: int) -> list[np.ndarray] | None:
 
 def _protect(base: Base, cubes: list[Cube], limits: list[np.ndarray], ctx: QueryContext, key: str) -> list[np.ndarray]:
     tables = [Table(base.id, tuple(s.axis() for s in c.specs), c.counts) for c in cubes]
-    status = protect(tables, limits)
+    result = suppress_cells(tables, limits)
+    unproven = sum(int(u.sum()) for u in result.unproven)
+    if unproven:  # fail closed: nothing of the base is published on a pattern that is not proven
+        raise DisclosureError(f"{base.id}: {unproven} suppressed cell(s) have no certificate of protection; "
+                              "nothing of this base can be published (please report this)")
+    status = result.status
     if ctx.cache_dir is not None:
         ctx.cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = ctx.cache_dir / f"{key}.tmp.npz"

@@ -131,18 +131,7 @@ def public_view(tables: list[Table], flags: list[np.ndarray], threshold: Thresho
             lines = np.moveaxis(idx, k, -1).reshape(-1, len(axis.labels))
             for parent, children in axis.relations:
                 rows.append(np.column_stack([lines[:, parent], lines[:, list(children)]]))
-    links: list[tuple[np.ndarray, np.ndarray]] = []
-    for i, a in enumerate(tables):
-        for j in range(i + 1, len(tables)):
-            b = tables[j]
-            if a.measure != b.measure:
-                continue
-            shared = [x.name for x in a.axes if x.name in {y.name for y in b.axes}]
-            sub_a = ids[i][tuple(slice(None) if x.name in shared else x.total for x in a.axes)]
-            sub_b = ids[j][tuple(slice(None) if y.name in shared else y.total for y in b.axes)]
-            order_b = [y.name for y in b.axes if y.name in shared]
-            sub_b = np.transpose(sub_b, [order_b.index(n) for n in shared]) if shared else sub_b
-            links.append((sub_a.ravel(), sub_b.ravel()))
+    links = [(sub_a.ravel(), sub_b.ravel()) for sub_a, sub_b in shared_margins(tables, ids)]
     data, r, c, n_rows = [], [], [], 0
     for block in rows:
         m, w = block.shape
@@ -255,17 +244,26 @@ def assert_protected(
     assert subtraction_recovered(view) <= reported  # (e)
 
 
-def assert_linked_margins_agree(tables: list[Table], flags: list[np.ndarray]) -> None:
+def shared_margins(tables: list[Table], arrays: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each pair of tables of a measure, the parts of `arrays` (one per table, shaped like its
+    counts) at their common margin (other axes at their totals), aligned axis by axis."""
+    out = []
     for i, a in enumerate(tables):
         for j in range(i + 1, len(tables)):
             b = tables[j]
             if a.measure != b.measure:
                 continue
             shared = [x.name for x in a.axes if x.name in {y.name for y in b.axes}]
-            fa = flags[i][tuple(slice(None) if x.name in shared else x.total for x in a.axes)]
-            fb = flags[j][tuple(slice(None) if y.name in shared else y.total for y in b.axes)]
+            sub_a = arrays[i][tuple(slice(None) if x.name in shared else x.total for x in a.axes)]
+            sub_b = arrays[j][tuple(slice(None) if y.name in shared else y.total for y in b.axes)]
             order_b = [y.name for y in b.axes if y.name in shared]
-            assert np.array_equal(fa, np.transpose(fb, [order_b.index(n) for n in shared]))
+            out.append((sub_a, np.transpose(sub_b, [order_b.index(n) for n in shared]) if shared else sub_b))
+    return out
+
+
+def assert_linked_margins_agree(tables: list[Table], flags: list[np.ndarray]) -> None:
+    for fa, fb in shared_margins(tables, flags):
+        assert np.array_equal(fa, fb)
 
 
 # ---------------------------------------------------------------- properties

@@ -8,7 +8,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "segura"
 LAYERS = {
     "model": 0, "store": 1, "disclosure": 1, "ingest": 2, "quality": 2, "reconcile": 3, "sample": 3,
-    "query": 4, "indicators": 5, "pipeline": 6, "cli": 7,
+    "query": 4, "indicators": 5, "pipeline": 6, "console": 7, "cli": 7,
 }
 
 

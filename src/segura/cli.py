@@ -12,6 +12,17 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from segura.console import (
+    console,
+    pair_table,
+    print_check_report,
+    print_decisions,
+    print_discrepancy_summary,
+    print_headlines,
+    print_load_report,
+    print_reconcile_report,
+    print_result,
+)
 from segura.errors import SeguraError
 from segura.ingest.report import LoadReport
 from segura.workspace import Workspace, default_workspace_dir
@@ -32,7 +43,6 @@ app.add_typer(population_app, name="population")
 indicators_app = typer.Typer(help="The indicator catalogue: list it, compute an indicator.", no_args_is_help=True)
 app.add_typer(indicators_app, name="indicators")
 
-console = Console()
 err = Console(stderr=True)
 
 WorkspaceOpt = Annotated[
@@ -84,34 +94,6 @@ def _ingest_with_progress(ws: Workspace, source: str, file: Path, progress: Prog
     report = ws.ingest(source, file, on_step=on_step, **kw)
     progress.update(task, completed=len(STEPS), step=report.status.replace("_", " "))
     return report
-
-
-def print_load_report(report: LoadReport) -> None:
-    colour = {"loaded": "green", "already_loaded": "yellow", "rejected": "red"}[report.status]
-    console.print(f"\n[bold]{report.file}[/] ({report.source}) — [{colour}]{report.status.replace('_', ' ')}[/] (load {report.load_id})")
-    if report.message:
-        console.print(f"  {report.message}")
-    if report.status == "rejected":
-        return
-    sign = "=" if report.adds_up else "≠"
-    console.print(
-        f"  rows read {report.rows_read:,} {sign} loaded {report.rows_loaded:,} + quarantined {report.rows_quarantined:,}"
-        f"   ({report.rows_with_warnings:,} loaded with warnings; {report.events:,} events)"
-    )
-    if report.months:
-        console.print(f"  period: {report.months[0]} to {report.months[-1]} ({len(report.months)} month{'s' if len(report.months) != 1 else ''})")
-    if report.replaces:
-        console.print(f"  replaces the earlier extract for {len(report.replaces)} month(s): " + ", ".join(f"{r['month']} (load {r['load_id']})" for r in report.replaces[:6]))
-    for d in report.decisions:
-        console.print(f"  [dim]{d}[/]")
-    colours = {"error": "red", "warning": "yellow", "info": "cyan"}
-    for f in report.findings:
-        ex = f.example
-        console.print(
-            f"  [{colours.get(f.severity, 'white')}]{f.severity:7s}[/] [bold]{f.rule}[/] · {f.column or ''} · "
-            f"{f.rows:,} row{'s' if f.rows != 1 else ''}, first row {ex.row}: {ex.message}",
-            highlight=False,
-        )
 
 
 @app.command()
@@ -187,16 +169,6 @@ def check(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
         raise typer.Exit(1)
 
 
-def print_check_report(results: list[Any]) -> None:
-    console.print("\n[bold]Integrity checks / Verificaciones de integridad[/]")
-    colours = {"error": "red", "warning": "yellow", "info": "cyan"}
-    for r in results:
-        mark = f"[{colours[r.severity]}]{r.severity:7s}[/]" if r.count else "[green]ok     [/]"
-        console.print(f"  {mark} [bold]{r.check}[/] · {r.count:,} · {r.title_en} / {r.title_es}", highlight=False)
-        for d in r.details[:3]:
-            console.print("      " + ", ".join(f"{k}={v}" for k, v in d.items()), highlight=False, style="dim")
-
-
 @app.command("reconcile")
 def reconcile_cmd(
     evaluate: Annotated[Optional[Path], typer.Option("--evaluate", help="Truth CSV (source,record_id,person_id): print pairwise and cluster precision, recall and F1.")] = None,  # noqa: UP045
@@ -222,36 +194,12 @@ def reconcile_cmd(
         console.print(f"  written: {f}", highlight=False)
 
 
-def print_discrepancy_summary(summary: dict[str, Any]) -> None:
-    diffs = summary.get("differences", {})
-    conflicts = summary.get("conflicts", {})
-    console.print("  why the counts differ (rows of the discrepancy report): " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in diffs.items()), highlight=False)
-    console.print("  attribute conflicts between institutions: " + ", ".join(f"{k} {v:,}" for k, v in conflicts.items()), highlight=False)
-
-
 def _quiet_splink() -> Any:
     """Splink prints training progress on standard output; keep it off the report (and off --json)."""
     import contextlib
     import io
 
     return contextlib.redirect_stdout(io.StringIO())
-
-
-def print_reconcile_report(r: Any) -> None:
-    console.print(f"\n[bold]Reconciliation / Conciliación[/] (run {r.run_id}{', model trained' if r.trained else ', saved model'}): "
-                  f"{r.records:,} records -> [bold]{r.victims:,}[/] unique victims", highlight=False)
-    for source, n in r.by_source.items():
-        console.print(f"  {source:14s} {n:>8,}", highlight=False)
-    console.print(f"  {'reconciled':14s} {r.victims:>8,}   found by all institutions {r.found_by.get('all', 0):,}, by some "
-                  f"{r.found_by.get('some', 0):,}, by one only {r.found_by.get('one', 0):,}", highlight=False)
-    console.print(f"  review queue: {r.review_queue:,} uncertain pairs (`segura review`); decisions applied: {r.decisions_applied}", highlight=False)
-    if r.evaluation:
-        e = r.evaluation
-        console.print(
-            f"  against the truth: pairwise precision {e.pairwise.precision:.4f}, recall {e.pairwise.recall:.4f}, F1 {e.pairwise.f1:.4f}; "
-            f"clusters precision {e.cluster.precision:.4f}, recall {e.cluster.recall:.4f}",
-            highlight=False,
-        )
 
 
 # -- review ---------------------------------------------------------------------------------------
@@ -297,7 +245,7 @@ def review(
             if as_json:
                 _print_json([d.to_dict() for d in taken])
             else:
-                _print_decisions(taken)
+                print_decisions(taken)
         if undo_id is not None or list_decisions:
             return
         lo, hi = (float(x) for x in ws.settings["reconcile.review_band"])
@@ -333,7 +281,7 @@ def _review_interactively(con: Any, queue: list[Any], *, duplicate_free: set[str
             skipped.add(i)
             i += 1
             continue
-        console.print(_pair_table(pair, left, right, i + 1, len(queue)))
+        console.print(pair_table(pair, left, right, i + 1, len(queue)))
         src_l, src_r = pair.sources
         if src_l == src_r and src_l in duplicate_free:
             console.print(f"[yellow]Both records come from {src_l}, declared duplicate-free: 'same' will not join them "
@@ -378,67 +326,6 @@ def _ask() -> str:
         if answer in REVIEW_ANSWERS:
             return REVIEW_ANSWERS[answer]
         console.print(f"{answer!r}? Type s, d, k, u or q / Escriba s, d, k, u o q.", highlight=False)
-
-
-def _pair_table(pair: Any, left: dict[str, Any], right: dict[str, Any], n: int, total: int) -> Table:
-    """The two records side by side; attributes that differ in bold yellow, missing ones dim."""
-    from rich.text import Text
-
-    from segura.model.names import fold
-    from segura.reconcile.review import DETAIL_FIELDS, PROVENANCE_FIELDS
-
-    linked = "yes / sí" if pair.linked else "no"
-    t = Table(
-        title=f"Pair / Par {n} of / de {total} · match probability / probabilidad {pair.match_probability:.3f} · linked by the last run / unidos en la última corrida: {linked}",
-        header_style="bold", title_justify="left",
-    )
-    t.add_column("field / campo", style="dim")
-    t.add_column("A")
-    t.add_column("B")
-
-    def shown(record: dict[str, Any], key: str) -> str | None:
-        value = record.get(key)
-        if value is None:
-            return None
-        if key == "age" and record.get("age_is_estimate"):
-            return f"{value} (estimated / estimada)"
-        return str(value)
-
-    for key, es, en in DETAIL_FIELDS:
-        a, b = shown(left, key), shown(right, key)
-        if a is None and b is None:
-            continue
-        differ = key not in PROVENANCE_FIELDS and a is not None and b is not None and fold(a) != fold(b)
-        style = "bold yellow" if differ else ""
-        t.add_row(
-            en if en.casefold() == es.casefold() else f"{en} / {es}",
-            Text(a, style=style) if a is not None else Text("—", style="dim"),
-            Text(b, style=style) if b is not None else Text("—", style="dim"),
-        )
-    return t
-
-
-def _print_decisions(taken: list[Any]) -> None:
-    if not taken:
-        console.print("No review decisions yet / Aún no hay decisiones de revisión (`segura review`).")
-        return
-    from rich.text import Text
-
-    t = Table(header_style="bold", title="Review decisions / Decisiones de revisión", title_justify="left")
-    t.add_column("id", justify="right")
-    t.add_column("record A\nregistro A", overflow="fold", min_width=12)
-    t.add_column("record B\nregistro B", overflow="fold", min_width=12)
-    t.add_column("decision\ndecisión", no_wrap=True)
-    t.add_column("decided\ndecidida")
-    t.add_column("undone\ndeshecha")
-    notes = any(d.note for d in taken)
-    if notes:
-        t.add_column("note\nnota", overflow="fold")
-    for d in taken:
-        cells: list[Any] = [str(d.decision_id), Text(d.person_id_l), Text(d.person_id_r), d.decision,
-                            f"{d.decided_at:%Y-%m-%d %H:%M}", f"{d.undone_at:%Y-%m-%d %H:%M}" if d.undone_at else ""]
-        t.add_row(*cells, *([Text(d.note or "")] if notes else []), style="dim" if d.undone_at else None)
-    console.print(t)
 
 
 @app.command()
@@ -597,49 +484,7 @@ def indicators_compute(
 
         _print_json({**metadata(result), "data": result.records()})
         return
-    _print_result(result)
-
-
-def _print_result(result: Any) -> None:
-    frame = result.frame
-    shown = [c for c in frame.columns if c.endswith("_name") or c.endswith("_label") or c == "period"] + [
-        "numerator", "denominator", "value", "ci_low", "ci_high", "change_year_ago_pct", "p_year_ago", "obs_status", "conf_status"]
-    lang = result.lang
-    table = Table(*[c for c in shown if c in frame.columns], title=f"{result.indicator.name(lang)} ({result.indicator.unit(lang)})")
-    for rec in result.records():
-        table.add_row(*[_fmt(rec.get(c)) for c in shown if c in frame.columns])
-    console.print(table)
-    for note in result.notes:
-        console.print(f"[yellow]note[/] {note}", highlight=False)
-    if result.protected:
-        console.print("Cells marked C are suppressed: under the disclosure threshold, or hidden so that those cannot be "
-                      "worked out; U = unstable (fewer than the workspace's minimum events), M = not computable or "
-                      "suppressed.", highlight=False)
-
-
-def print_headlines(headlines: list[dict[str, Any]]) -> None:
-    table = Table("indicator", "value", "95% interval", "unit", "status", title=f"Headline figures, {headlines[0]['year']} (whole territory)")
-    for h in headlines:
-        name = h["name"] + (f": {h['category']}" if h["category"] else "")
-        if h["conf_status"] != "F":
-            table.add_row(name, "suppressed", "", h["unit"], h["conf_status"])
-        elif h["value"] is None:
-            table.add_row(name, "not computable", "", h["unit"], h["obs_status"])
-        else:
-            table.add_row(name, _fmt(h["value"]), f"{_fmt(h['ci_low'])} - {_fmt(h['ci_high'])}", h["unit"],
-                          h["obs_status"])
-    console.print(table)
-    console.print("  every indicator by state and year: reports/indicators/*.csv (`segura indicators list`)", highlight=False)
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return f"{v:,.2f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)
+    print_result(result)
 
 
 @app.command("query")

@@ -316,3 +316,13 @@ def assert_adds_up(report: LoadReport, inbox: Inbox) -> None:
     assert (
         load["rows_read"] == load["rows_loaded"] + load["rows_quarantined"] == persons + quarantined
     )
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The sample observatory, loaded and reconciled once per session (no indicators computed).
+    Tests read its warehouse; the portal tests add releases to it."""
+    from segura.pipeline import run_demo
+
+    root = tmp_path_factory.mktemp("sample") / "demo"
+    return run_demo(root, indicators=False).workspace

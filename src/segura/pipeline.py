@@ -36,6 +36,7 @@ class DemoResult:
     reconciliation: Any = None
     discrepancies: dict[str, Any] = field(default_factory=dict)
     headlines: list[dict[str, Any]] = field(default_factory=list)
+    release: Any = None  # the PublishReport of the demo's release
 
     @property
     def adds_up(self) -> bool:
@@ -80,4 +81,6 @@ def run_demo(
     if indicators:
         say("computing the indicator catalogue (disclosure control on) ...")
         result.headlines = ws.compute_catalogue(ws.root / "reports" / "indicators")
+        say("publishing the open data release (every public view, protected) ...")
+        result.release = ws.publish()
     return result

@@ -108,6 +108,12 @@ SETTINGS: tuple[Setting, ...] = (
         "For each attribute of a reconciled victim, the sources in order of authority (the first that has a value wins).",
     ),
     Setting("reconcile.max_pairs", 2000000.0, "Cap on the pairs sampled in each training step (common names make big blocks)."),
+    Setting("portal.license", "https://creativecommons.org/licenses/by/4.0/",
+            "Licence of the published data (a URI), shown on the portal and in the DCAT catalogue."),
+    Setting("portal.license_name", "CC BY 4.0", "Short name of that licence, shown on every page."),
+    Setting("portal.rate_limit", 600,
+            "Requests per minute each client may make to the query and download endpoints (0: no limit)."),
+    Setting("portal.session_hours", 8, "Hours a sign-in to the administrative pages lasts."),
     Setting(
         "age_groups.aggregations",
         DEFAULT_AGE_AGGREGATIONS,

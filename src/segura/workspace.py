@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from segura.indicators import Catalogue, Result
     from segura.ingest.mapping import SourceMapping
     from segura.ingest.report import LoadReport
+    from segura.portal.release import PublishReport
     from segura.quality.checks import CheckResult
     from segura.reconcile.discrepancy import DiscrepancyReport
     from segura.reconcile.run import ReconcileResult
@@ -220,6 +221,14 @@ class Workspace:
 
         with self.warehouse(read_only=True) as wh:
             return compute_catalogue(wh.con, self.settings, root=self.root, out_dir=out_dir, lang=lang)
+
+    def publish(self, *, indicators: list[str] | None = None,
+                on_step: Callable[[str, int, int], None] | None = None) -> PublishReport:
+        """Write a new immutable, dated release of everything public to `releases/<date>/`."""
+        from segura.portal.release import publish
+
+        with self.warehouse(read_only=True) as wh:
+            return publish(wh.con, self.settings, self.root, indicators=indicators, on_step=on_step)
 
     def discrepancies(self) -> DiscrepancyReport:
         """The latest reconciliation's discrepancy report (record ids only)."""

@@ -1,4 +1,4 @@
-"""The sample observatory, built once per test session: the indicator tests read it, never write it."""
+"""The indicator tests read the sample observatory (the session-wide `demo` of tests/conftest.py), never write it."""
 
 from __future__ import annotations
 
@@ -8,14 +8,7 @@ import pytest
 
 from segura.indicators import QueryContext, duckdb_context, load_catalogue
 from segura.indicators.catalogue import Catalogue
-from segura.pipeline import run_demo
 from segura.workspace import Workspace
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    root = tmp_path_factory.mktemp("indicators") / "demo"
-    return run_demo(root, indicators=False).workspace
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""The open data portal: releases, the API and the pages (FastAPI)."""

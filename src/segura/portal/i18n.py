@@ -1,0 +1,126 @@
+"""The portal's words in Spanish and English, and numbers and dates written the way each reads them.
+
+Numbers: Spanish uses a comma for decimals and a thin space between thousands (as the RAE and
+ISO 80000 recommend), English a point and commas. Dates are ISO 8601 (2015-03, 2015-Q2).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+LANGS = ("es", "en")
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "skip": ("Saltar al contenido", "Skip to content"),
+    "home": ("Inicio", "Home"),
+    "indicators": ("Indicadores", "Indicators"),
+    "query": ("Consulta", "Query builder"),
+    "quality": ("Calidad de datos", "Data quality"),
+    "downloads": ("Descargas y API", "Downloads and API"),
+    "releases": ("Publicaciones", "Releases"),
+    "admin": ("Administración", "Administration"),
+    "other_lang": ("English", "Español"),
+    "other_lang_name": ("Read in English", "Leer en español"),
+    "as_published": ("Según lo publicado el {date} (publicación {id})", "As published on {date} (release {id})"),
+    "coverage": ("Datos de {start} a {end}; fuentes: {sources}.", "Data from {start} to {end}; sources: {sources}."),
+    "home_title": ("Seguridad ciudadana en cifras", "Citizen security in figures"),
+    "home_lead": ("Indicadores unificados de las instituciones, conciliados víctima por víctima, con control de divulgación.",
+                  "Unified indicators from every institution, reconciled victim by victim, with disclosure control."),
+    "last_year_today": ("Cómo estaba el año pasado y cómo está hoy", "How it looked last year and how it looks today"),
+    "change": ("cambio", "change"),
+    "significant": ("cambio significativo (p < 0,05)", "significant change (p < 0.05)"),
+    "not_significant": ("sin cambio significativo", "no significant change"),
+    "open": ("Abrir", "Open"),
+    "period": ("Periodo", "Period"),
+    "territory": ("Territorio", "Territory"),
+    "level": ("Nivel territorial", "Territory level"),
+    "grain": ("Periodicidad", "Period grain"),
+    "year": ("Año", "Year"), "quarter": ("Trimestre", "Quarter"), "month": ("Mes", "Month"),
+    "national": ("Nacional", "National"), "country": ("País", "Country"),
+    "admin1": ("Estado", "State"), "admin2": ("Municipio", "Municipality"),
+    "value": ("Valor", "Value"), "interval": ("Intervalo 95 %", "95% interval"),
+    "count": ("Casos", "Count"), "status": ("Estado del dato", "Status"),
+    "smoothed": ("Tasa suavizada (bayes empírico local)", "Smoothed rate (local empirical Bayes)"),
+    "definition": ("Definición", "Definition"), "method": ("Método", "Method"), "source": ("Fuente", "Source"),
+    "unit": ("Unidad", "Unit"), "sdg": ("ODS", "SDG"),
+    "chart_over_time": ("Evolución en el tiempo", "Over time"),
+    "map_title": ("Mapa por municipio, {period}", "Map by municipality, {period}"),
+    "map_hint": ("Pase el cursor o enfoque un municipio para ver su valor; haga clic para abrir su perfil.",
+                 "Hover or focus a municipality to see its value; click to open its profile."),
+    "legend": ("Leyenda", "Legend"),
+    "suppressed": ("Confidencial (C): menos casos que el umbral de divulgación", "Confidential (C): fewer cases than the disclosure threshold"),
+    "no_data": ("Sin dato", "No data"),
+    "table": ("Tabla", "Table"),
+    "by_sex": ("Por sexo", "By sex"), "by_age": ("Por edad", "By age"),
+    "by_dim": ("Por {dim}", "By {dim}"),
+    "show": ("Mostrar", "Show"),
+    "profile": ("Perfil territorial", "Territory profile"),
+    "profile_lead": ("Cada indicador de {name} frente a {parent} y el país, en el último año completo ({year}).",
+                     "Every indicator of {name} against {parent} and the country, in the last full year ({year})."),
+    "trend": ("Tendencia", "Trend"),
+    "indicator": ("Indicador", "Indicator"),
+    "measure": ("Medida (indicador)", "Measure (indicator)"),
+    "dimensions": ("Dimensiones", "Dimensions"),
+    "filters": ("Filtros", "Filters"),
+    "from": ("Desde", "From"), "to": ("Hasta", "To"),
+    "all": ("Todos", "All"),
+    "run_query": ("Consultar", "Run query"),
+    "result": ("Resultado", "Result"),
+    "rows": ("{n} filas", "{n} rows"),
+    "download": ("Descargar", "Download"),
+    "query_lead": ("Elija una medida, sus dimensiones y filtros. Solo se ofrecen los cruces que el control de divulgación publica.",
+                   "Choose a measure, its dimensions and filters. Only the breakdowns disclosure control publishes are offered."),
+    "quality_lead": ("Registros de víctimas de cada institución frente a las víctimas únicas después de la conciliación, por mes.",
+                     "Each institution's victim records against the unique victims after reconciliation, by month."),
+    "reconciled": ("Víctimas conciliadas", "Reconciled victims"),
+    "records_of": ("Registros: {source}", "Records: {source}"),
+    "share_reconciled": ("% conciliado", "% reconciled"),
+    "downloads_lead": ("Cada indicador en CSV, XLSX, Parquet y SDMX-CSV, el catálogo DCAT y la API REST.",
+                       "Every indicator as CSV, XLSX, Parquet and SDMX-CSV, the DCAT catalogue and the REST API."),
+    "api_docs": ("Documentación de la API", "API documentation"),
+    "endpoint": ("Ruta", "Endpoint"), "parameters": ("Parámetros", "Parameters"),
+    "releases_lead": ("Cada publicación es inmutable: una cifra se puede citar según lo publicado en una fecha.",
+                      "Every release is immutable: a figure can be cited as published on a date."),
+    "compare": ("Comparar", "Compare"), "changes_between": ("Cambios entre {a} y {b}", "Changes between {a} and {b}"),
+    "changed": ("cambiadas", "changed"), "added": ("nuevas", "added"), "removed": ("retiradas", "removed"),
+    "no_changes": ("Sin cambios.", "No changes."),
+    "before": ("Antes", "Before"), "after": ("Después", "After"),
+    "published_at": ("Publicada", "Published"),
+    "login": ("Iniciar sesión", "Sign in"), "logout": ("Cerrar sesión", "Sign out"),
+    "username": ("Usuario", "User name"), "password": ("Contraseña", "Password"),
+    "bad_login": ("Usuario o contraseña incorrectos.", "Wrong user name or password."),
+    "loads": ("Estado de las cargas", "Load status"),
+    "review_queue": ("Cola de revisión de la conciliación", "Reconciliation review queue"),
+    "warehouse_busy": ("El almacén está en uso por una carga; vuelva a intentarlo en unos minutos.",
+                       "The warehouse is busy with a load; try again in a few minutes."),
+    "signed_in_as": ("Sesión de {user} ({role})", "Signed in as {user} ({role})"),
+    "users": ("Usuarios", "Users"), "role": ("Rol", "Role"),
+    "not_found": ("No encontrado", "Not found"),
+    "error": ("Error", "Error"),
+    "unavailable": ("Este cruce no se publica", "This breakdown is not published"),
+    "footer": ("Segura, sistema de información de seguridad ciudadana. Datos abiertos bajo {license}.",
+               "Segura, citizen security information system. Open data under {license}."),
+    "total": ("Total", "Total"),
+    "unstable_note": ("U: inestable (menos de 20 casos)", "U: unstable (fewer than 20 cases)"),
+    "partial_note": ("P: periodo parcial", "P: partial period"),
+}
+
+
+def t(key: str, lang: str, **kw: Any) -> str:
+    es, en = MESSAGES[key]
+    text = es if lang == "es" else en
+    return text.format(**kw) if kw else text
+
+
+def number(value: Any, lang: str, digits: int | None = None) -> str:
+    """1234.5 -> '1 234,5' (es) or '1,234.5' (en); None and NaN -> '–'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    v = float(value)
+    if digits is None:
+        digits = 0 if v == int(v) and abs(v) >= 1 else (1 if abs(v) >= 10 else 2)
+    text = f"{v:,.{digits}f}"
+    if lang == "es":
+        text = text.replace(",", "\u2009").replace(".", ",")
+    return text

@@ -1,0 +1,223 @@
+"""Maps and charts drawn on the server as SVG.
+
+Why by hand: the portal must work with no internet and on slow connections. A tiled web map
+needs a tile server and a JavaScript library of several hundred kilobytes; an SVG drawn here
+needs neither, shows without JavaScript, prints, and every municipality is a link a keyboard
+can reach, with its value in a <title> that screen readers announce. Matplotlib's SVG has no
+links or titles per shape. Class breaks come from mapclassify (PySAL).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from html import escape
+from typing import Any
+
+import numpy as np
+
+# ColorBrewer YlOrRd, 5 classes (colour-blind safe, print friendly); text on the two darkest is white
+PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+NO_DATA = "#d9d9d9"
+WIDTH = 640
+
+
+@dataclass(frozen=True)
+class Shape:
+    code: str
+    name: str
+    d: str  # SVG path data in the map's pixel space
+
+
+@lru_cache(maxsize=16)
+def shapes(geojson: bytes, width: int = WIDTH) -> tuple[tuple[Shape, ...], int]:
+    """Project a FeatureCollection (WGS 84) to SVG paths: equirectangular, scaled by the cosine of
+    the middle latitude, which keeps shapes true at a state's or a country's extent."""
+    doc = json.loads(geojson)
+    rings: list[tuple[str, str, list[list[list[float]]]]] = []
+    for f in doc["features"]:
+        g = f["geometry"]
+        polys = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"] if g["type"] == "MultiPolygon" else []
+        rings.append((f["properties"]["code"], f["properties"]["name"], [r for p in polys for r in p]))
+    xs = [pt[0] for _, _, rs in rings for r in rs for pt in r]
+    ys = [pt[1] for _, _, rs in rings for r in rs for pt in r]
+    if not xs:
+        return (), 0
+    k = math.cos(math.radians((min(ys) + max(ys)) / 2))
+    x0, x1, y0, y1 = min(xs) * k, max(xs) * k, min(ys), max(ys)
+    scale = (width - 4) / max(x1 - x0, 1e-9)
+    height = int((y1 - y0) * scale) + 4
+    out = []
+    for code, name, rs in rings:
+        parts = []
+        for r in rs:
+            pts = " ".join(f"{(x * k - x0) * scale + 2:.1f},{(y1 - y) * scale + 2:.1f}" for x, y in r)
+            parts.append(f"M{pts}Z")
+        out.append(Shape(code, name, "".join(parts)))
+    return tuple(out), height
+
+
+def breaks(values: Sequence[float], k: int = 5) -> list[float]:
+    """Upper bounds of up to `k` classes (Fisher-Jenks natural breaks, mapclassify)."""
+    import mapclassify
+
+    v = np.asarray([x for x in values if x is not None and not math.isnan(x)], dtype=float)
+    if len(v) == 0:
+        return []
+    distinct = len(np.unique(v))
+    if distinct <= k:
+        return sorted(float(x) for x in np.unique(v))
+    with warnings.catch_warnings():  # without numba mapclassify says it runs its pure Python version: fine here
+        warnings.filterwarnings("ignore", message="Numba not installed")
+        return [float(b) for b in mapclassify.FisherJenks(v, k=k).bins]
+
+
+def class_of(value: float | None, bins: list[float]) -> int | None:
+    if value is None or math.isnan(value) or not bins:
+        return None
+    for i, b in enumerate(bins):
+        if value <= b:
+            return i
+    return len(bins) - 1
+
+
+def choropleth(
+    geojson: bytes,
+    values: dict[str, dict[str, Any]],
+    *,
+    href: Callable[[str], str],
+    fmt: Callable[[float | None], str],
+    labels: dict[str, str],
+    title: str,
+) -> tuple[str, list[tuple[str, str]]]:
+    """An SVG map: each territory a link with its value in a title, coloured by class; suppressed
+    cells hatched, missing grey. `values[code]` holds value and conf_status."""
+    polys, height = shapes(geojson)
+    bins = breaks([float(v["value"]) for v in values.values() if v.get("value") is not None
+                   and v.get("conf_status") != "C"])
+    colours = PALETTE[-len(bins):] if bins and len(bins) < len(PALETTE) else PALETTE
+    out = [f'<svg class="map" viewBox="0 0 {WIDTH} {height}" role="group" aria-label="{escape(title)}" '
+           f'xmlns="http://www.w3.org/2000/svg">',
+           '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+           'patternTransform="rotate(45)"><rect width="6" height="6" fill="#f2f2f2"/>'
+           '<line x1="0" y1="0" x2="0" y2="6" stroke="#737373" stroke-width="2"/></pattern></defs>']
+    for s in polys:
+        v = values.get(s.code, {})
+        value = v.get("value")
+        if v.get("conf_status") == "C":
+            fill, text = "url(#hatch)", labels["suppressed"]
+        elif value is None or math.isnan(float(value)):
+            fill, text = NO_DATA, labels["no_data"]
+        else:
+            c = class_of(float(value), bins)
+            fill, text = (colours[c] if c is not None else NO_DATA), fmt(float(value))
+        out.append(f'<a href="{escape(href(s.code))}" class="area" data-code="{escape(s.code)}" '
+                   f'data-value="{escape(text)}" aria-label="{escape(s.name)}: {escape(text)}">'
+                   f'<path d="{s.d}" fill="{fill}" stroke="#ffffff" stroke-width="0.6">'
+                   f'<title>{escape(s.name)}: {escape(text)}</title></path></a>')
+    out.append("</svg>")
+    legend = []
+    present = [float(v["value"]) for v in values.values() if v.get("value") is not None]
+    lo = min((x for x in present if not math.isnan(x)), default=None)
+    for i, b in enumerate(bins):
+        start = lo if i == 0 else bins[i - 1]
+        legend.append((colours[i], f"{fmt(start)} – {fmt(b)}"))
+    return "".join(out), legend
+
+
+def line_chart(
+    series: list[tuple[str, list[tuple[str, float | None, float | None, float | None]]]],
+    *,
+    fmt: Callable[[float | None], str],
+    title: str,
+    width: int = 640,
+    height: int = 260,
+) -> str:
+    """A line chart of one or more series of (period, value, low, high); the first series gets a
+    band for its interval. Points carry their values in titles; gaps (suppressed) break the line."""
+    colours = ("#08519c", "#d94801", "#238b45", "#6a51a3", "#525252", "#b10026")
+    periods = sorted({p for _, pts in series for p, *_ in pts})
+    if not periods:
+        return ""
+    vals = [x for _, pts in series for _, v, lo, hi in pts for x in (v, lo, hi) if x is not None]
+    top = nice_top(max(vals) if vals else 1.0)
+    left, right, bottom, up = 56, 12, 34, 12
+    pw, ph = width - left - right, height - bottom - up
+
+    def x(p: str) -> float:
+        i = periods.index(p)
+        return left + (pw * i / max(len(periods) - 1, 1) if len(periods) > 1 else pw / 2)
+
+    def y(v: float) -> float:
+        return up + ph - ph * v / top
+
+    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+           f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    for i in range(5):
+        tick = top * i / 4
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#e0e0e0"/>'
+                   f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" class="tick">{escape(fmt(tick))}</text>')
+    step = max(1, len(periods) // 8)
+    for i, p in enumerate(periods):
+        if i % step == 0 or i == len(periods) - 1:
+            out.append(f'<text x="{x(p):.1f}" y="{height - 12}" text-anchor="middle" class="tick">{escape(p)}</text>')
+    for si, (name, pts) in enumerate(series):
+        colour = colours[si % len(colours)]
+        if si == 0:
+            band = [(p, lo_, hi_) for p, _, lo_, hi_ in pts if lo_ is not None and hi_ is not None]
+            if len(band) > 1:
+                upper = " ".join(f"{x(p):.1f},{y(float(b)):.1f}" for p, _, b in band)
+                lower = " ".join(f"{x(p):.1f},{y(float(a)):.1f}" for p, a, _ in reversed(band))
+                out.append(f'<polygon points="{upper} {lower}" fill="{colour}" fill-opacity="0.15"/>')
+        segment: list[str] = []
+        segments = []
+        for p, v, _, _ in pts:
+            if v is None:
+                if segment:
+                    segments.append(segment)
+                segment = []
+            else:
+                segment.append(f"{x(p):.1f},{y(v):.1f}")
+        if segment:
+            segments.append(segment)
+        for seg in segments:
+            out.append(f'<polyline points="{" ".join(seg)}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for p, v, low, high in pts:
+            if v is not None:
+                ci = f" ({fmt(low)} – {fmt(high)})" if low is not None and high is not None else ""
+                out.append(f'<circle cx="{x(p):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
+                           f'<title>{escape(name)} {escape(p)}: {escape(fmt(v))}{escape(ci)}</title></circle>')
+    out.append("</svg>")
+    if len(series) > 1:
+        keys = "".join(f'<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" '
+                       f'fill="{colours[i % len(colours)]}"/></svg> {escape(n)}</li>'
+                       for i, (n, _) in enumerate(series))
+        out.append(f'<ul class="series-key">{keys}</ul>')
+    return "".join(out)
+
+
+def nice_top(v: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 x 10^k at or above `v` (axis ticks at quarters read easily)."""
+    if v <= 0:
+        return 1.0
+    k = 10 ** math.floor(math.log10(v))
+    for m in (1, 2, 2.5, 5, 10):
+        if m * k >= v:
+            return m * k
+    return 10 * k
+
+
+def sparkline(values: list[float | None], width: int = 120, height: int = 28) -> str:
+    pts = [(i, v) for i, v in enumerate(values) if v is not None]
+    if len(pts) < 2:
+        return ""
+    top = max(v for _, v in pts) or 1.0
+    n = max(len(values) - 1, 1)
+    coords = " ".join(f"{2 + (width - 4) * i / n:.1f},{height - 2 - (height - 4) * v / top:.1f}" for i, v in pts)
+    return (f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" aria-hidden="true" '
+            f'xmlns="http://www.w3.org/2000/svg"><polyline points="{coords}" fill="none" stroke="#08519c" '
+            f'stroke-width="1.5"/></svg>')

@@ -58,8 +58,8 @@ class QueryBody(BaseModel):
     release: str | None = Field(default=None, pattern=RELEASE)
 
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {404: {"model": Problem}, 422: {"model": Problem},
-                                             429: {"model": Problem}}
+PROBLEMS: dict[int | str, dict[str, Any]] = {400: {"model": Problem}, 404: {"model": Problem},
+                                             422: {"model": Problem}, 429: {"model": Problem}}
 
 
 class Cache:

@@ -43,7 +43,7 @@ def test_every_cell_is_protected(release: PublishReport, demo: Workspace) -> Non
         for col in hidden_cols:
             assert hidden[col].isna().all(), f"{ind} {view}: suppressed cells show {col}"
         checked += len(frame)
-    assert checked == release.rows > 10_000
+    assert checked == release.rows > 1_000
 
 
 def test_no_name_or_document_reaches_a_release(release: PublishReport, demo: Workspace) -> None:

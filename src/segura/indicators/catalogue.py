@@ -96,6 +96,7 @@ class Indicator:
                 {"base": self.base.id} if self.kind in ("share", "distribution") else None
             ),
             "multiplier": self.multiplier,
+            "over": self.over,
             "disaggregations": list(self.disaggregations),
             "sdg": self.sdg,
             "violence_against_women": self.vaw,

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -134,20 +135,6 @@ def _values_doc(release: Release, ask: Ask, lang: str) -> bytes:
     })
 
 
-def _filters(territory: list[str] | None, year: list[str] | None, from_: str | None, to: str | None,
-             dims: dict[str, list[str] | None]) -> dict[str, list[str]]:
-    where: dict[str, list[str]] = {k: v for k, v in dims.items() if v}
-    if territory:
-        where["territory"] = territory
-    if year:
-        where["year"] = year
-    if from_:
-        where["from"] = [from_]
-    if to:
-        where["to"] = [to]
-    return where
-
-
 router = APIRouter(prefix="/api/v1", responses=PROBLEMS)
 
 TerritoryQ = Annotated[list[Annotated[str, Field(pattern=CODE)]] | None, Query(description="Territory codes; their descendants are kept.", max_length=50)]
@@ -211,66 +198,72 @@ def indicator(request: Request, indicator_id: IndicatorP, lang: Lang = "en", rel
     return {"release": release_doc(r), **r.indicators[indicator_id][lang], "views": views}
 
 
+@dataclass(frozen=True)
+class Slice:
+    """What the values, query and download endpoints take besides the indicator: the breakdown and filters."""
+
+    by: tuple[str, ...]
+    level: str | None
+    grain: str
+    where: dict[str, list[str]]
+    lang: str
+    release: str | None
+
+    def ask(self, indicator: str) -> Ask:
+        return Ask.make(indicator, self.by, self.level, self.grain, self.where)
+
+
+def slice_params(by: ByQ = None, level: LevelQ = None, grain: Grain = "year", territory: TerritoryQ = None,
+                 year: YearQ = None, from_: FromQ = None, to: ToQ = None, sex: DimQ = None, age: DimQ = None,
+                 weapon_class: DimQ = None, relationship_class: DimQ = None, femicide_class: DimQ = None,
+                 source: DimQ = None, reconciled: DimQ = None, lang: Lang = "en", release: ReleaseQ = None) -> Slice:
+    where: dict[str, list[str]] = {k: v for k, v in {
+        "sex": sex, "age": age, "weapon_class": weapon_class, "relationship_class": relationship_class,
+        "femicide_class": femicide_class, "source": source, "reconciled": reconciled,
+        "territory": territory, "year": year, "from": [from_] if from_ else None, "to": [to] if to else None,
+    }.items() if v}
+    return Slice(tuple(by or ()), level, grain, where, lang, release)
+
+
+SliceQ = Annotated[Slice, Depends(slice_params)]
+
+
+def _values(request: Request, indicator: str, q: Slice) -> Response:
+    r = _release(request, q.release)
+    ask = q.ask(indicator)
+    return cached_response(request, ("values", r.id, ask, q.lang), lambda: _values_doc(r, ask, q.lang),
+                           pinned=q.release is not None)
+
+
 @router.get("/indicators/{indicator_id}/values", summary="An indicator's values, broken down and filtered")
-def values(request: Request, indicator_id: IndicatorP, by: ByQ = None, level: LevelQ = None, grain: Grain = "year",
-           territory: TerritoryQ = None, year: YearQ = None, from_: FromQ = None, to: ToQ = None,
-           sex: DimQ = None, age: DimQ = None, weapon_class: DimQ = None, relationship_class: DimQ = None,
-           femicide_class: DimQ = None, source: DimQ = None, reconciled: DimQ = None,
-           lang: Lang = "en", release: ReleaseQ = None) -> Response:
-    r = _release(request, release)
-    where = _filters(territory, year, from_, to, {"sex": sex, "age": age, "weapon_class": weapon_class,
-                                                 "relationship_class": relationship_class,
-                                                 "femicide_class": femicide_class, "source": source,
-                                                 "reconciled": reconciled})
-    ask = Ask.make(indicator_id, by or [], level, grain, where)
-    return cached_response(request, ("values", r.id, ask, lang), lambda: _values_doc(r, ask, lang),
-                           pinned=release is not None)
+def values(request: Request, indicator_id: IndicatorP, q: SliceQ) -> Response:
+    return _values(request, indicator_id, q)
 
 
 @router.post("/query", summary="The query modeler: measure x dimensions x filters, from the published cubes")
 def query(request: Request, body: Annotated[QueryBody, Body()]) -> Response:
     _limit(request)
-    r = _release(request, body.release)
-    ask = Ask.make(body.indicator, list(body.by), body.level, body.grain, {str(k): v for k, v in body.where.items()})
-    return cached_response(request, ("values", r.id, ask, body.lang), lambda: _values_doc(r, ask, body.lang),
-                           pinned=body.release is not None)
+    where = {str(k): v for k, v in body.where.items()}
+    return _values(request, body.indicator, Slice(tuple(body.by), body.level, body.grain, where, body.lang, body.release))
 
 
 @router.get("/query", summary="The query modeler, as a link (the same as POST /query)")
-def query_get(request: Request, indicator: Annotated[str, Query(pattern=ID)], by: ByQ = None, level: LevelQ = None,
-              grain: Grain = "year", territory: TerritoryQ = None, year: YearQ = None, from_: FromQ = None,
-              to: ToQ = None, sex: DimQ = None, age: DimQ = None, weapon_class: DimQ = None,
-              relationship_class: DimQ = None, femicide_class: DimQ = None, source: DimQ = None,
-              reconciled: DimQ = None, lang: Lang = "en", release: ReleaseQ = None) -> Response:
+def query_get(request: Request, indicator: Annotated[str, Query(pattern=ID)], q: SliceQ) -> Response:
     _limit(request)
-    r = _release(request, release)
-    where = _filters(territory, year, from_, to, {"sex": sex, "age": age, "weapon_class": weapon_class,
-                                                 "relationship_class": relationship_class,
-                                                 "femicide_class": femicide_class, "source": source,
-                                                 "reconciled": reconciled})
-    ask = Ask.make(indicator, by or [], level, grain, where)
-    return cached_response(request, ("values", r.id, ask, lang), lambda: _values_doc(r, ask, lang),
-                           pinned=release is not None)
+    return _values(request, indicator, q)
 
 
 @router.get("/indicators/{indicator_id}/download", summary="Download values as CSV, XLSX, Parquet, SDMX-CSV or JSON",
             response_class=Response, responses={200: {"content": {m: {} for m in MEDIA.values()}}})
-def download(request: Request, indicator_id: IndicatorP, format: Format = "csv", by: ByQ = None,  # noqa: A002
-             level: LevelQ = None, grain: Grain = "year", territory: TerritoryQ = None, year: YearQ = None,
-             from_: FromQ = None, to: ToQ = None, sex: DimQ = None, age: DimQ = None, weapon_class: DimQ = None,
-             relationship_class: DimQ = None, femicide_class: DimQ = None, source: DimQ = None,
-             reconciled: DimQ = None, lang: Lang = "en", release: ReleaseQ = None) -> Response:
+def download(request: Request, indicator_id: IndicatorP, q: SliceQ, format: Format = "csv") -> Response:  # noqa: A002
     _limit(request)
-    r = _release(request, release)
-    where = _filters(territory, year, from_, to, {"sex": sex, "age": age, "weapon_class": weapon_class,
-                                                 "relationship_class": relationship_class,
-                                                 "femicide_class": femicide_class, "source": source,
-                                                 "reconciled": reconciled})
-    ask = Ask.make(indicator_id, by or [], level, grain, where)
-    ans = service.answer(r, ask, lang)  # raises the 4xx before anything is cached
+    r = _release(request, q.release)
+    ask = q.ask(indicator_id)
+    ans = service.answer(r, ask, q.lang)  # raises the 4xx before anything is cached
     name = f"{indicator_id}_{ans.view.id.replace('+', '-')}_{r.id}.{EXT[format]}"
-    return cached_response(request, ("download", r.id, ask, lang, format), lambda: export_bytes(ans, format, lang),
-                           media=MEDIA[format], pinned=release is not None, filename=name)
+    return cached_response(request, ("download", r.id, ask, q.lang, format),
+                           lambda: export_bytes(ans, format, q.lang), media=MEDIA[format], pinned=q.release is not None,
+                           filename=name)
 
 
 class ReleasedIndicator:

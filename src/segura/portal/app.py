@@ -7,9 +7,12 @@ served as soon as it is complete.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -25,9 +28,20 @@ from segura.workspace import Workspace
 STATIC = Path(__file__).parent / "static"
 
 
+@asynccontextmanager
+async def warm(app: FastAPI) -> AsyncIterator[None]:
+    """Pay the first-request costs (the latest release's metadata, the class-break library) at start."""
+    import mapclassify  # noqa: F401
+
+    if app.state.releases.ids():
+        app.state.releases.get()
+    yield
+
+
 def create_app(root: Path, *, rate_limit: int | None = None) -> FastAPI:
     ws = Workspace.open(root)
     app = FastAPI(
+        lifespan=warm,
         title="Segura open data API",
         version=__version__,
         description=("Citizen security indicators of the observatory, as published: every figure after disclosure "
@@ -72,6 +86,8 @@ def create_app(root: Path, *, rate_limit: int | None = None) -> FastAPI:
     def robots() -> Response:
         return Response("User-agent: *\nDisallow: /es/admin\nDisallow: /en/admin\n", media_type="text/plain")
 
+    # pages and GeoJSON compress ~5x: what a slow connection needs (only when the client asks for it)
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(SecurityHeaders)
     return app
 

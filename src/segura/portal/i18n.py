@@ -119,7 +119,7 @@ def number(value: Any, lang: str, digits: int | None = None) -> str:
         return "–"
     v = float(value)
     if digits is None:
-        digits = 0 if v == int(v) and abs(v) >= 1 else (1 if abs(v) >= 10 else 2)
+        digits = 0 if v == int(v) else (1 if abs(v) >= 10 else 2)
     text = f"{v:,.{digits}f}"
     if lang == "es":
         text = text.replace(",", "\u2009").replace(".", ",")

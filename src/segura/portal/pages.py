@@ -31,6 +31,7 @@ env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select
                   trim_blocks=True, lstrip_blocks=True)
 router = APIRouter(include_in_schema=False)
 LangP = Annotated[str, PathParam(pattern="^(es|en)$")]
+Point = tuple[str, float | None, float | None, float | None]
 SESSION = "segura_session"
 LOGIN_CSRF = "segura_login_csrf"
 
@@ -76,7 +77,7 @@ def _safe(r: Release, ask: Ask, lang: str) -> service.Answer | None:
         return None
 
 
-def _series(ans: service.Answer | None) -> list[tuple[str, float | None, float | None, float | None]]:
+def _series(ans: service.Answer | None) -> list[Point]:
     if ans is None:
         return []
     # partial periods (P) are left out of lines: a year with one month in it would look like a fall
@@ -102,6 +103,14 @@ def home(request: Request, lang: LangP, release: Annotated[str | None, Query(max
     year = headline_year(r)
     cards = []
     for ind, doc in r.indicators.items():
+        over = doc[lang].get("over") if doc[lang]["kind"] == "distribution" else None
+        if over:  # a distribution: its categories this year, largest first
+            dist = _safe(r, Ask.make(ind, [over], None, "year", {"year": [str(year)]} if year else {}), lang)
+            if dist is not None and not dist.frame.empty:
+                parts = dist.frame.sort_values("value", ascending=False, na_position="last").to_dict(orient="records")
+                cards.append({"id": ind, "name": doc[lang]["name"], "unit": doc[lang]["unit"], "year": year,
+                              "parts": [(p[f"{over}_label"], p) for p in parts]})
+            continue
         ans = _safe(r, Ask.make(ind, [], None, "year"), lang)
         if ans is None or ans.frame.empty or "value" not in ans.frame:
             continue
@@ -131,22 +140,32 @@ def indicator_page(request: Request, lang: LangP, indicator_id: Annotated[str, P
         raise RequestError(f"unknown indicator {indicator_id!r}", 404)
     doc = r.indicators[indicator_id][lang]
     levels = r.meta["levels"]
-    national = _safe(r, Ask.make(indicator_id, [], None, grain), lang)
+    over = doc.get("over") if doc["kind"] == "distribution" else None
+    dims = [over] if over else []
+    national = _safe(r, Ask.make(indicator_id, dims, None, grain), lang)
     if national is None and grain != "year":
         grain = "year"
-        national = _safe(r, Ask.make(indicator_id, [], None, grain), lang)
-    series = [(t("national", lang), _series(national))]
-    states = _safe(r, Ask.make(indicator_id, ["territory"], levels[1], grain), lang)
-    if states is not None:
-        for code in states.frame["territory"].unique():
-            if str(code).endswith("_U"):
-                continue
-            sub = states.frame[states.frame["territory"] == code]
-            series.append((r.label("territory", code, lang),
-                           [(str(p), _v(v), None, None) for p, v, s in
-                            zip(sub["period"], sub["value"], sub["obs_status"], strict=True) if s != "P"]))
+        national = _safe(r, Ask.make(indicator_id, dims, None, grain), lang)
+    series: list[tuple[str, list[Point]]] = []
+    if over and national is not None:  # a distribution: one line per category
+        for code in national.frame[over].unique():
+            sub = national.frame[national.frame[over] == code]
+            series.append((r.label(over, code, lang), [(str(p), _v(v), None, None) for p, v, s in
+                                                       zip(sub["period"], sub["value"], sub["obs_status"], strict=True)
+                                                       if s != "P"]))
+    else:
+        series.append((t("national", lang), _series(national)))
+        states = _safe(r, Ask.make(indicator_id, ["territory"], levels[1], grain), lang)
+        if states is not None:
+            for code in states.frame["territory"].unique():
+                if str(code).endswith("_U"):
+                    continue
+                sub = states.frame[states.frame["territory"] == code]
+                series.append((r.label("territory", code, lang),
+                               [(str(p), _v(v), None, None) for p, v, s in
+                                zip(sub["period"], sub["value"], sub["obs_status"], strict=True) if s != "P"]))
     fmt = lambda v: number(_v(v), lang)  # noqa: E731
-    chart = line_chart(series, fmt=fmt, title=f"{doc['name']} ({doc['unit']})") if series[0][1] else ""
+    chart = line_chart(series, fmt=fmt, title=f"{doc['name']} ({doc['unit']})") if any(pts for _, pts in series) else ""
     years = sorted({str(p)[:4] for p in (national.frame["period"] if national is not None else [])})
     chosen = period if period in years else (str(headline_year(r)) if str(headline_year(r)) in years
                                              else (years[-1] if years else None))
@@ -171,7 +190,8 @@ def indicator_page(request: Request, lang: LangP, indicator_id: Annotated[str, P
         break
     disaggregations = []
     for dim in ["sex", "age", *[d for d in doc["disaggregations"] if d not in ("sex", "age")]]:
-        ans = _safe(r, Ask.make(indicator_id, [dim], None, "year", {"year": [chosen]} if chosen else {}), lang)
+        ans = _safe(r, Ask.make(indicator_id, list(dict.fromkeys([*dims, dim])), None, "year",
+                                {"year": [chosen]} if chosen else {}), lang)
         if ans is not None and not ans.frame.empty:
             disaggregations.append((r.dimensions.get(dim, {}).get(lang, dim), dim, ans.frame.to_dict(orient="records")))
     return render(request, lang, "indicator.html", release=r, ind=doc, indicator_id=indicator_id, chart=chart,
@@ -296,7 +316,6 @@ def quality_page(request: Request, lang: LangP, release: Annotated[str | None, Q
         for rec in victims.frame.to_dict(orient="records"):
             months.setdefault(str(rec["period"]), {})["reconciled"] = rec
     fmt = lambda v: number(_v(v), lang)  # noqa: E731
-    Point = tuple[str, float | None, float | None, float | None]
     series: list[tuple[str, list[Point]]] = [(t("reconciled", lang), [(m, _v((v.get("reconciled") or {}).get("value")), None, None)
                                        for m, v in sorted(months.items())])]
     for s in sources:

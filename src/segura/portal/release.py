@@ -174,6 +174,10 @@ def publish(
                 continue
             frame = result.frame.drop(columns=[c for c in result.frame.columns
                                                if c in LABELLED or c.endswith("_label")])
+            for col in ("numerator", "denominator"):  # counts and populations are whole numbers
+                whole = frame[col].dropna()
+                if len(whole) and (whole == whole.round()).all():
+                    frame[col] = frame[col].round().astype("Int64")
             for k in result.keys:
                 if k != "period":
                     seen.setdefault(k, set()).update(str(v) for v in frame[k].dropna().unique())

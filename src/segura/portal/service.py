@@ -164,7 +164,10 @@ def answer(release: Release, ask: Ask, lang: str = "en") -> Answer:
             mask &= frame[key].astype(str).isin(values).to_numpy()
     out = frame.loc[mask].reset_index(drop=True)
     out = labelled(release, out, lang)
-    return Answer(release, view, ask, out, list(release.views[(ask.indicator, view.id)].get("notes", [])))
+    notes = list(release.views[(ask.indicator, view.id)].get("notes", []))
+    if ask.where and notes:  # the notes were written for the whole table, not for the rows kept
+        notes = [f"{view.id} (whole table): {n}" for n in notes]
+    return Answer(release, view, ask, out, notes)
 
 
 def labelled(release: Release, frame: pd.DataFrame, lang: str) -> pd.DataFrame:

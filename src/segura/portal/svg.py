@@ -145,7 +145,7 @@ def line_chart(
         return ""
     vals = [x for _, pts in series for _, v, lo, hi in pts for x in (v, lo, hi) if x is not None]
     top = nice_top(max(vals) if vals else 1.0)
-    left, right, bottom, up = 56, 12, 34, 12
+    left, right, bottom, up = 56, 30, 34, 12
     pw, ph = width - left - right, height - bottom - up
 
     def x(p: str) -> float:
@@ -164,7 +164,9 @@ def line_chart(
     step = max(1, len(periods) // 8)
     for i, p in enumerate(periods):
         if i % step == 0 or i == len(periods) - 1:
-            out.append(f'<text x="{x(p):.1f}" y="{height - 12}" text-anchor="middle" class="tick">{escape(p)}</text>')
+            anchor = "end" if i == len(periods) - 1 and len(periods) > 1 else "middle"
+            out.append(f'<text x="{x(p) + (6 if anchor == "end" else 0):.1f}" y="{height - 12}" text-anchor="{anchor}" '
+                       f'class="tick">{escape(p)}</text>')
     for si, (name, pts) in enumerate(series):
         colour = colours[si % len(colours)]
         if si == 0:

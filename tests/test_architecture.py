@@ -1,4 +1,5 @@
-"""Imports run one way (model <- store <- stages <- pipeline <- web, cli); Typer only in cli.py."""
+"""Imports run one way (model <- store <- stages <- pipeline <- web, cli); Typer only in cli.py,
+FastAPI only in the portal (the web layer)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "segura"
 LAYERS = {
     "model": 0, "store": 1, "disclosure": 1, "ingest": 2, "quality": 2, "reconcile": 3, "sample": 3,
-    "query": 4, "indicators": 5, "pipeline": 6, "console": 7, "cli": 7,
+    "query": 4, "indicators": 5, "pipeline": 6, "console": 7, "portal": 7, "cli": 8,
 }
 
 
@@ -38,7 +39,10 @@ def test_stages_never_import_what_sits_above_them() -> None:
             assert other is None or other <= own, f"{path.relative_to(SRC)} imports {module}"
 
 
-def test_typer_only_in_the_cli() -> None:
+def test_typer_only_in_the_cli_and_fastapi_only_in_the_portal() -> None:
     for path in SRC.rglob("*.py"):
+        tops = {m.split(".")[0] for m in imports_of(path)}
         if path.name != "cli.py":
-            assert not any(m.split(".")[0] in ("typer", "fastapi") for m in imports_of(path)), path
+            assert "typer" not in tops, path
+        if path.relative_to(SRC).parts[0] != "portal":
+            assert not tops & {"fastapi", "starlette", "uvicorn", "jinja2"}, path

@@ -31,8 +31,14 @@ RANK = {"public": 0, "analyst": 1, "admin": 2}
 NAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
-# a hash to verify against when the user does not exist, so both answers take the same time
-_DUMMY = _hasher.hash(secrets.token_hex(16))
+_dummy: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so both answers take the same time."""
+    if not _dummy:
+        _dummy.append(_hasher.hash(secrets.token_hex(16)))
+    return _dummy[0]
 
 
 class UserError(SeguraError):
@@ -90,7 +96,7 @@ def authenticate(root: Path, name: str, password: str) -> str | None:
     """The user's role if the password is right, else None (same work either way)."""
     user = _read(root).get(name)
     try:
-        _hasher.verify(user["hash"] if user else _DUMMY, password)
+        _hasher.verify(user["hash"] if user else _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     return str(user["role"]) if user else None

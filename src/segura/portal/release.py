@@ -32,6 +32,7 @@ import json
 import os
 import shutil
 import stat
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -380,9 +381,14 @@ class Releases:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._open: dict[str, Release] = {}
+        self._ids: tuple[float, list[str]] = (-1.0, [])
 
     def ids(self) -> list[str]:
-        return release_ids(self.root)
+        """The releases, listed again at most once a second (not on every request)."""
+        now = time.monotonic()
+        if now - self._ids[0] > 1.0:
+            self._ids = (now, release_ids(self.root))
+        return self._ids[1]
 
     def get(self, release_id: str | None = None) -> Release:
         ids = self.ids()

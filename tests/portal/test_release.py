@@ -9,8 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from fastapi.testclient import TestClient
 
 from segura.portal import release as release_mod
+from segura.portal.app import create_app
 from segura.portal.diff import compare
 from segura.portal.release import PublishReport, Release, release_ids
 from segura.workspace import Workspace
@@ -75,6 +77,12 @@ def test_a_new_release_leaves_the_earlier_ones_untouched(demo: Workspace, releas
         diff = {d.indicator: d for d in compare(Release(release.path), Release(second.path))}
         assert diff["homicide_victims"].changed == 0  # the same data gives the same figures
         assert diff["sdg_16_1_1"].views_removed  # not in the second release
+        with TestClient(create_app(demo.root)) as c:  # the earlier release is still served, and says so
+            assert c.get("/api/v1/health").json()["release"] == second.release_id
+            old = c.get("/api/v1/indicators/sdg_16_1_1/values", params={"release": release.release_id})
+            assert old.status_code == 200 and old.json()["release"]["id"] == release.release_id
+            page = c.get("/en/indicators/sdg_16_1_1", params={"release": release.release_id}).text
+            assert f"(release {release.release_id})" in page and "This is an earlier release." in page
     finally:
         _remove(second.path)
 

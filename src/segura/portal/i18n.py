@@ -102,6 +102,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "footer": ("Segura, sistema de información de seguridad ciudadana. Datos abiertos bajo {license}.",
                "Segura, citizen security information system. Open data under {license}."),
     "total": ("Total", "Total"),
+    "earlier_release": ("Esta es una publicación anterior.", "This is an earlier release."),
+    "see_latest": ("Ver la más reciente ({id})", "See the latest ({id})"),
     "unstable_note": ("U: inestable (menos de 20 casos)", "U: unstable (fewer than 20 cases)"),
     "partial_note": ("P: periodo parcial", "P: partial period"),
 }

@@ -21,7 +21,7 @@ from segura.portal import service
 from segura.portal.auth import RANK, authenticate, same
 from segura.portal.dcat import main_view
 from segura.portal.diff import compare
-from segura.portal.i18n import LANGS, number, t
+from segura.portal.i18n import number, t
 from segura.portal.release import NATIONAL, Release
 from segura.portal.service import Ask, RequestError
 from segura.portal.svg import PALETTE, choropleth, line_chart, sparkline
@@ -55,8 +55,11 @@ def render(request: Request, lang: str, template: str, status: int = 200, **ctx:
     path = request.url.path
     switch = f"/{other}{path[3:]}" + (f"?{request.url.query}" if request.url.query else "")
     session = request.app.state.sessions.get(request.cookies.get(SESSION))
+    ids = rs.ids()
+    pinned = request.query_params.get("release") if release is not None and release.id in ids else None
     html = env.get_template(template).render(
-        lang=lang, other=other, switch=switch, path=path, release=release,
+        lang=lang, other=other, switch=switch, path=path, release=release, pinned=pinned,
+        latest=ids[-1] if ids else None,
         t=lambda key, **kw: t(key, lang, **kw), num=lambda v, d=None: number(_v(v), lang, d),
         session=session, license=request.app.state.settings["portal.license"],
         license_name=request.app.state.settings["portal.license_name"], **ctx)
@@ -448,5 +451,3 @@ def _live_status(root: Path) -> tuple[list[dict[str, Any]] | None, list[dict[str
     finally:
         con.close()
 
-
-LANG_CHOICES = LANGS

@@ -193,3 +193,15 @@ def test_the_session_cookie_is_httponly_and_strict(client: TestClient) -> None:
                     follow_redirects=False)
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_a_session_is_known_to_every_worker(portal_root: Path, client: TestClient) -> None:
+    """`segura serve --workers 2`: a sign-in answered by one process holds on the other."""
+    from segura.portal.app import create_app
+
+    assert _login(client, ADMIN[0], ADMIN[1]) == 303
+    with TestClient(create_app(portal_root, rate_limit=0)) as other:
+        other.cookies.set("segura_session", client.cookies.get("segura_session") or "")
+        assert other.get("/en/admin", follow_redirects=False).status_code == 200
+    stored = (portal_root / "portal_sessions.sqlite").read_bytes()
+    assert (client.cookies.get("segura_session") or "").encode() not in stored  # only its SHA-256

@@ -59,7 +59,7 @@ def create_app(root: Path, *, rate_limit: int | None = None) -> FastAPI:
     app.state.settings = ws.settings
     app.state.releases = Releases(ws.root)
     app.state.cache = api.Cache()
-    app.state.sessions = Sessions(float(ws.settings["portal.session_hours"]))
+    app.state.sessions = Sessions(ws.root / "portal_sessions.sqlite", float(ws.settings["portal.session_hours"]))
     app.state.limiter = RateLimiter(int(ws.settings["portal.rate_limit"] if rate_limit is None else rate_limit))
     app.state.login_limiter = RateLimiter(10)
     app.include_router(api.router)

@@ -3,20 +3,23 @@
 Roles: `public` (no account: the open portal), `analyst` (load status, the reconciliation
 review queue), `admin` (also the list of users). Passwords are stored as argon2id hashes
 (argon2-cffi) in the workspace's `users.json`, written by `segura users`; the portal only reads
-it. Sessions live in the server's memory (a restart signs everyone out): a random token in an
-HttpOnly, SameSite=Strict cookie, with its own CSRF token that every form that changes
-something must send back.
+it. Sessions live in `portal_sessions.sqlite` beside it (shared by every worker process): a
+random token in an HttpOnly, SameSite=Strict cookie, with its own CSRF token that every form
+that changes something must send back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import json
 import os
 import re
 import secrets
+import sqlite3
 import threading
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,31 +114,54 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, hours: float = 8.0) -> None:
+    """Server-side sessions in a SQLite file of the workspace, so every worker process of
+    `segura serve --workers K` knows them. Only a SHA-256 of each token is stored."""
+
+    def __init__(self, path: Path, hours: float = 8.0) -> None:
+        self.path = path
         self.hours = hours
         self._lock = threading.Lock()
-        self._by_token: dict[str, Session] = {}
+        with closing(self._db()) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS session (token_sha256 TEXT PRIMARY KEY, user TEXT NOT NULL, "
+                       "role TEXT NOT NULL, csrf TEXT NOT NULL, expires TEXT NOT NULL)")
+
+    def _db(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        os.chmod(self.path, 0o600)
+        return db
+
+    @staticmethod
+    def _key(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
 
     def create(self, user: str, role: str) -> str:
         token = secrets.token_urlsafe(32)
-        with self._lock:
-            self._by_token[token] = Session(user, role, secrets.token_urlsafe(32),
-                                            dt.datetime.now(dt.UTC) + dt.timedelta(hours=self.hours))
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=self.hours)
+        with self._lock, closing(self._db()) as db:
+            db.execute("DELETE FROM session WHERE expires < ?", [dt.datetime.now(dt.UTC).isoformat()])
+            db.execute("INSERT INTO session VALUES (?, ?, ?, ?, ?)",
+                       [self._key(token), user, role, secrets.token_urlsafe(32), expires.isoformat()])
         return token
 
     def get(self, token: str | None) -> Session | None:
-        if not token:
+        if not token or len(token) > 128:
             return None
-        with self._lock:
-            s = self._by_token.get(token)
-            if s and s.expires < dt.datetime.now(dt.UTC):
-                del self._by_token[token]
-                return None
-            return s
+        with self._lock, closing(self._db()) as db:
+            row = db.execute("SELECT user, role, csrf, expires FROM session WHERE token_sha256 = ?",
+                             [self._key(token)]).fetchone()
+        if row is None:
+            return None
+        expires = dt.datetime.fromisoformat(row[3])
+        if expires < dt.datetime.now(dt.UTC):
+            self.end(token)
+            return None
+        return Session(row[0], row[1], row[2], expires)
 
     def end(self, token: str | None) -> None:
-        with self._lock:
-            self._by_token.pop(token or "", None)
+        if not token:
+            return
+        with self._lock, closing(self._db()) as db:
+            db.execute("DELETE FROM session WHERE token_sha256 = ?", [self._key(token)])
 
 
 def same(a: str | None, b: str | None) -> bool:

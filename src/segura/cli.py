@@ -610,6 +610,97 @@ def users_remove(name: Annotated[str, typer.Argument(help="User name.")], worksp
     console.print(f"user {name} removed", highlight=False)
 
 
+# -- territorial analysis ------------------------------------------------------------------------
+
+TerrLevelOpt = Annotated[str, typer.Option("--level", help="Territory level (admin2 = municipality).")]
+YearOpt = Annotated[Optional[int], typer.Option("--year", help="Year (default: the last full year).")]  # noqa: UP045
+
+
+def _frame_out(frame: Any, as_json: bool, columns: list[str], title: str, extra: dict[str, Any] | None = None) -> None:
+    if as_json:
+        from segura.portal.service import records
+
+        _print_json({**(extra or {}), "data": records(frame)})
+        return
+    table = Table(*columns, title=title)
+    for row in frame[columns].itertuples(index=False):
+        table.add_row(*[f"{v:.3g}" if isinstance(v, float) else str(v) for v in row])
+    console.print(table)
+
+
+@app.command()
+def hotspots(
+    indicator: Annotated[str, typer.Argument(help="A rate indicator (`segura indicators list`).")],
+    level: TerrLevelOpt = "admin2",
+    year: YearOpt = None,
+    method: Annotated[str, typer.Option("--method", help="local_moran (clusters and outliers) or gi_star (hot and cold spots).")] = "local_moran",
+    permutations: Annotated[int, typer.Option("--permutations", help="Conditional permutations for the pseudo p-values.")] = 999,
+    alpha: Annotated[float, typer.Option("--alpha", help="Significance after false discovery rate control.")] = 0.05,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Local clusters of an indicator's smoothed rate by territory: Local Moran (High-High, Low-Low,
+    High-Low, Low-High) or Getis-Ord Gi* (hot and cold spots), permutation inference, FDR control."""
+    from segura.territorial.run import hotspots as run
+
+    ws = _ws(workspace)
+    with ws.warehouse(read_only=True) as wh:
+        table, clusters = run(wh.con, ws.settings, ws.root, indicator, level=level, year=year, method=method,
+                              permutations=permutations, alpha=alpha)
+    shown = table.sort_values(["significant", "z"], ascending=[False, False])
+    _frame_out(shown, as_json, ["code", "name", "smoothed", "z", "p_sim", "p_fdr", "cluster"],
+               f"{indicator}, {method}, {int(table['year'].iloc[0])}: {clusters.counts()}",
+               {"indicator": indicator, "method": method, "level": level, "permutations": permutations,
+                "alpha": alpha, "counts": clusters.counts()})
+
+
+@app.command("index")
+def index_cmd(
+    spec: Annotated[Path, typer.Argument(help="The index in YAML: components (indicator ids or --data columns), choices.")],
+    level: TerrLevelOpt = "admin2",
+    year: YearOpt = None,
+    data: Annotated[Optional[Path], typer.Option("--data", help="CSV with a code column and risk-factor columns.")] = None,  # noqa: UP045
+    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws over the choices.")] = 1000,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Territorial prioritisation index with uncertainty: each territory's median rank, its 5-95%
+    rank interval over normalisations, weights, aggregations and imputations, and a priority class."""
+    from segura.territorial.run import index as run
+
+    ws = _ws(workspace)
+    with ws.warehouse(read_only=True) as wh:
+        result = run(wh.con, ws.settings, ws.root, spec, level=level, year=year, data=data, draws=draws)
+    table = result.table.sort_values("median_rank")
+    _frame_out(table, as_json, ["code", "name", "rank", "median_rank", "rank_low", "rank_high", "class"],
+               f"priority index ({draws} draws)", {"spec": str(spec), "level": level, "draws": draws,
+                                                    "sensitivity": json.loads(result.sensitivity.to_json(orient="records"))})
+
+
+@app.command()
+def deviance(
+    indicator: Annotated[str, typer.Argument(help="A rate indicator (count over population).")],
+    level: TerrLevelOpt = "admin2",
+    year: YearOpt = None,
+    data: Annotated[Optional[Path], typer.Option("--data", help="CSV with a code column and the covariates.")] = None,  # noqa: UP045
+    covariate: Annotated[Optional[list[str]], typer.Option("--covariate", "-c", help="A column of --data (repeat).")] = None,  # noqa: UP045
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Positive deviance: territories doing much better (or worse) than a negative binomial model of
+    their conditions expects, with 95% prediction intervals."""
+    from segura.territorial.run import deviance as run
+
+    ws = _ws(workspace)
+    with ws.warehouse(read_only=True) as wh:
+        result = run(wh.con, ws.settings, ws.root, indicator, level=level, year=year, data=data,
+                     covariates=covariate or [])
+    table = result.table.sort_values("ratio")
+    _frame_out(table, as_json, ["code", "name", "observed", "expected", "low", "high", "ratio", "flag"],
+               f"{indicator}: observed against expected", {"indicator": indicator, "level": level,
+                                                            "covariates": covariate or [], "alpha": result.alpha})
+
+
 # -- demo ---------------------------------------------------------------------------------------
 
 

@@ -65,6 +65,7 @@ def run_demo(
     result = DemoResult(workspace=ws)
     say(f"Sample observatory at {ws.root}")
     summary = generate_sample(ws.root, seed=seed)
+    (ws.root / "index.yaml").write_bytes(packaged_path("index.yaml").read_bytes())
     with ws.warehouse() as wh:
         terr = import_territories(wh, packaged_path("territory.geojson"), ws.settings)
         pop = import_population(wh, packaged_path("population.csv"), source="CONAPO")

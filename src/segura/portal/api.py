@@ -266,6 +266,33 @@ def download(request: Request, indicator_id: IndicatorP, q: SliceQ, format: Form
                            filename=name)
 
 
+@router.get("/indicators/{indicator_id}/hotspots",
+            summary="Hot and cold spots (Gi*) or clusters (Local Moran) of the smoothed rate by territory")
+def indicator_hotspots(request: Request, indicator_id: IndicatorP,
+                       method: Literal["gi_star", "local_moran"] = "gi_star", release: ReleaseQ = None) -> dict[str, Any]:
+    r = _release(request, release)
+    layer = r.analysis.get("hotspots", {}).get(indicator_id, {}).get(method)
+    if not layer or "clusters" not in layer:
+        why = layer.get("error") if layer else "only rate indicators are analysed"
+        raise RequestError(f"no {method} layer for {indicator_id!r} in release {r.id}: {why}", 404)
+    return {"release": release_doc(r), "indicator": indicator_id, "method": method,
+            "level": r.analysis["level"], "year": r.analysis["year"],
+            "permutations": layer["permutations"], "alpha": layer["alpha"], "fdr": layer["fdr"],
+            "counts": layer["counts"],
+            "data": [{"territory": c, "territory_name": r.label("territory", c, "en"), "cluster": k}
+                     for c, k in sorted(layer["clusters"].items())]}
+
+
+@router.get("/index", summary="The territorial prioritisation index: rank intervals and priority classes")
+def priority_index(request: Request, release: ReleaseQ = None) -> dict[str, Any]:
+    r = _release(request, release)
+    idx = r.analysis.get("index")
+    if not idx:
+        raise RequestError(f"release {r.id} has no prioritisation index (the workspace has no index.yaml)", 404)
+    return {"release": release_doc(r), "level": r.analysis["level"], "year": r.analysis["year"],
+            "spec": idx["spec"], "data": idx["rows"]}
+
+
 class ReleasedIndicator:
     """A released indicator as `export.write_result` reads an Indicator."""
 

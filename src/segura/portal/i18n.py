@@ -102,6 +102,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "footer": ("Segura, sistema de información de seguridad ciudadana. Datos abiertos bajo {license}.",
                "Segura, citizen security information system. Open data under {license}."),
     "total": ("Total", "Total"),
+    "map_layer": ("Capa del mapa", "Map layer"),
+    "layer_value": ("Valor", "Value"),
+    "layer_gi_star": ("Puntos calientes y fríos (Gi*), {year}", "Hot and cold spots (Gi*), {year}"),
+    "layer_local_moran": ("Conglomerados (Moran local), {year}", "Clusters (Local Moran), {year}"),
+    "layer_note": ("Calculados sobre la tasa suavizada (bayes empírico local), 999 permutaciones, tasa de falsos "
+                   "descubrimientos 5 %; vecindad por contigüidad (reina).",
+                   "Computed on the smoothed rate (local empirical Bayes), 999 permutations, false discovery rate "
+                   "5%; queen contiguity."),
+    "cluster_Hot spot": ("Punto caliente", "Hot spot"), "cluster_Cold spot": ("Punto frío", "Cold spot"),
+    "cluster_High-High": ("Alto-Alto", "High-High"), "cluster_Low-Low": ("Bajo-Bajo", "Low-Low"),
+    "cluster_High-Low": ("Alto-Bajo (atípico)", "High-Low (outlier)"),
+    "cluster_Low-High": ("Bajo-Alto (atípico)", "Low-High (outlier)"),
+    "cluster_Not significant": ("No significativo", "Not significant"),
+    "ranking": ("Priorización territorial", "Territorial prioritisation"),
+    "ranking_lead": ("Índice compuesto con incertidumbre: cada territorio con su rango mediano y su intervalo "
+                     "de 5 a 95 % sobre las elecciones de normalización, ponderación, agregación e imputación "
+                     "(método del JRC).",
+                     "A composite index with its uncertainty: each territory's median rank and its 5-95% interval "
+                     "over the choices of normalisation, weights, aggregation and imputation (the JRC method)."),
+    "no_index": ("Esta publicación no tiene índice de priorización (el espacio de trabajo no tiene index.yaml).",
+                 "This release has no prioritisation index (the workspace has no index.yaml)."),
+    "median_rank": ("Rango mediano", "Median rank"), "rank_interval": ("Intervalo de rango", "Rank interval"),
+    "priority": ("Prioridad", "Priority"),
+    "class_very_high": ("muy alta", "very high"), "class_high": ("alta", "high"), "class_medium": ("media", "medium"),
+    "class_low": ("baja", "low"), "class_very_low": ("muy baja", "very low"),
     "earlier_release": ("Esta es una publicación anterior.", "This is an earlier release."),
     "see_latest": ("Ver la más reciente ({id})", "See the latest ({id})"),
     "unstable_note": ("U: inestable (menos de 20 casos)", "U: unstable (fewer than 20 cases)"),

@@ -24,7 +24,7 @@ from segura.portal.diff import compare
 from segura.portal.i18n import number, t
 from segura.portal.release import NATIONAL, Release
 from segura.portal.service import Ask, RequestError
-from segura.portal.svg import PALETTE, choropleth, line_chart, sparkline
+from segura.portal.svg import PALETTE, category_map, choropleth, line_chart, sparkline
 
 HERE = Path(__file__).parent
 env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
@@ -137,6 +137,7 @@ def indicator_list(request: Request, lang: LangP) -> RedirectResponse:
 def indicator_page(request: Request, lang: LangP, indicator_id: Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,64}$")],
                    period: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
                    grain: Annotated[str, Query(pattern="^(year|quarter|month)$")] = "year",
+                   layer: Annotated[str, Query(pattern="^(value|gi_star|local_moran)$")] = "value",
                    release: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
     r = _release(request, release)
     if indicator_id not in r.indicators:
@@ -173,6 +174,7 @@ def indicator_page(request: Request, lang: LangP, indicator_id: Annotated[str, P
     chosen = period if period in years else (str(headline_year(r)) if str(headline_year(r)) in years
                                              else (years[-1] if years else None))
     map_svg, table, map_level = "", [], None
+    available_layers: list[str] = ["value"]
     legend: list[tuple[str, str]] = []
     for level in reversed(levels[1:]):
         ans = _safe(r, Ask.make(indicator_id, ["territory"], level, "year", {"year": [chosen]} if chosen else {}), lang)
@@ -184,11 +186,21 @@ def indicator_page(request: Request, lang: LangP, indicator_id: Annotated[str, P
             geo = r.geojson(level)
         except KeyError:
             geo = None
-        if geo is not None:
+        layers = r.analysis.get("hotspots", {}).get(indicator_id, {})
+        cluster_layer = layers.get(layer, {}) if layer != "value" else {}
+        if geo is not None and cluster_layer.get("clusters") and level == r.analysis.get("level"):
+            map_svg, legend = category_map(
+                geo, cluster_layer["clusters"], href=lambda c: f"/{lang}/territories/{c}",
+                label=lambda c: t(f"cluster_{c}", lang), no_data=t("no_data", lang),
+                title=t(f"layer_{layer}", lang, year=r.analysis.get("year")))
+        elif geo is not None:
+            layer = "value"
             map_svg, legend = choropleth(
                 geo, values, href=lambda c: f"/{lang}/territories/{c}", fmt=fmt,
                 labels={"suppressed": "C", "no_data": t("no_data", lang)},
                 title=t("map_title", lang, period=chosen or ""))
+        available_layers = ["value", *[m for m in ("gi_star", "local_moran") if layers.get(m, {}).get("clusters")]] \
+            if level == r.analysis.get("level") else ["value"]
         table = ans.frame.to_dict(orient="records")
         break
     disaggregations = []
@@ -199,7 +211,8 @@ def indicator_page(request: Request, lang: LangP, indicator_id: Annotated[str, P
             disaggregations.append((r.dimensions.get(dim, {}).get(lang, dim), dim, ans.frame.to_dict(orient="records")))
     return render(request, lang, "indicator.html", release=r, ind=doc, indicator_id=indicator_id, chart=chart,
                   map_svg=map_svg, legend=legend, table=table, years=years, chosen=chosen, grain=grain,
-                  map_level=map_level, disaggregations=disaggregations, palette=PALETTE,
+                  map_level=map_level, disaggregations=disaggregations, palette=PALETTE, layer=layer,
+                  layers=available_layers, analysis_year=r.analysis.get("year"),
                   notes=national.notes if national else [])
 
 
@@ -326,6 +339,26 @@ def quality_page(request: Request, lang: LangP, release: Annotated[str | None, Q
                        [(m, _v((v.get(f"records:{s}") or {}).get("denominator")), None, None) for m, v in sorted(months.items())]))
     chart = line_chart(series, fmt=fmt, title=t("quality", lang)) if months else ""
     return render(request, lang, "quality.html", release=r, months=sorted(months.items()), sources=sources, chart=chart)
+
+
+@router.get("/{lang}/ranking", response_class=HTMLResponse)
+def ranking_page(request: Request, lang: LangP, release: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
+    r = _release(request, release)
+    idx = r.analysis.get("index")
+    map_svg = ""
+    legend: list[tuple[str, str]] = []
+    if idx:
+        level = r.analysis["level"]
+        try:
+            geo = r.geojson(level)
+        except KeyError:
+            geo = None
+        if geo is not None:
+            map_svg, legend = category_map(
+                geo, {row["code"]: row["class"] for row in idx["rows"]}, href=lambda c: f"/{lang}/territories/{c}",
+                label=lambda c: t(f"class_{c}", lang), no_data=t("no_data", lang), title=t("ranking", lang))
+    return render(request, lang, "ranking.html", release=r, idx=idx, map_svg=map_svg, legend=legend,
+                  year=r.analysis.get("year"))
 
 
 @router.get("/{lang}/downloads", response_class=HTMLResponse)

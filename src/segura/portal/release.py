@@ -194,6 +194,7 @@ def publish(
         _write_json(tmp / "labels.json", _labels(ctx, seen))
         _write_territories(con, ctx, tmp)
         _write_json(tmp / "loads.json", _loads(con))
+        _write_json(tmp / "analysis.json", analyses(con, settings, root, chosen, ctx))
         files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         meta = {
             "id": release_id,
@@ -235,6 +236,49 @@ def _full_years(ctx: QueryContext) -> list[int]:
 
 def _write_json(path: Path, doc: Any) -> None:
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def analyses(con: Any, settings: Any, root: Path, chosen: list[Indicator], ctx: QueryContext) -> dict[str, Any]:
+    """The territorial analyses the portal maps, as classes only (no count, no value): hot and cold
+    spots (Gi*) and clusters (Local Moran) of each rate's smoothed value by municipality in the last
+    full year, and the prioritisation index of the workspace's `index.yaml` when there is one."""
+    import warnings
+
+    from segura.errors import SeguraError
+    from segura.territorial.run import hotspots
+    from segura.territorial.run import index as run_index
+
+    level = ctx.levels[-1]
+    years = _full_years(ctx)
+    out: dict[str, Any] = {"level": level, "year": years[-1] if years else None, "hotspots": {}, "index": None}
+    if not years:
+        return out
+    for ind in chosen:
+        if ind.kind != "rate":
+            continue
+        layers: dict[str, dict[str, Any]] = {}
+        for method in ("gi_star", "local_moran"):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    table, clusters = hotspots(con, settings, root, ind.id, level=level, year=years[-1], method=method)
+            except SeguraError as e:  # no boundaries, no population at this level: say why, map nothing
+                layers[method] = {"error": str(e)}
+                continue
+            layers[method] = {"clusters": dict(zip(table["code"], table["cluster"], strict=True)),
+                              "counts": clusters.counts(), "permutations": clusters.permutations,
+                              "alpha": clusters.alpha, "fdr": clusters.fdr}
+        out["hotspots"][ind.id] = layers
+    spec = root / "index.yaml"
+    if spec.is_file():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = run_index(con, settings, root, spec, level=level, year=years[-1])
+        out["index"] = {"spec": spec.read_text(encoding="utf-8"), "rows": [
+            {"code": str(r["code"]), "name": str(r["name"]), "median_rank": float(r["median_rank"]),
+             "rank_low": float(r["rank_low"]), "rank_high": float(r["rank_high"]), "class": str(r["class"])}
+            for r in result.table.sort_values("median_rank").to_dict(orient="records")]}
+    return out
 
 
 def _catalogue_doc(catalogue: Catalogue, chosen: list[Indicator]) -> dict[str, Any]:
@@ -347,6 +391,14 @@ class Release:
         if key not in self._frames:
             self._frames[key] = pq.read_table(self.path / "views" / indicator / f"{view_id}.parquet").to_pandas()
         return self._frames[key]
+
+    @property
+    def analysis(self) -> dict[str, Any]:
+        """analysis.json: hot spots, clusters and the priority index (empty for a release without it)."""
+        if not hasattr(self, "_analysis"):
+            p = self.path / "analysis.json"
+            self._analysis: dict[str, Any] = json.loads(p.read_text(encoding="utf-8")) if p.is_file() else {}
+        return self._analysis
 
     def views_of(self, indicator: str) -> Iterator[View]:
         for (ind, vid) in self.views:

@@ -112,30 +112,21 @@ def choropleth(
 ) -> tuple[str, list[tuple[str, str]]]:
     """An SVG map: each territory a link with its value in a title, coloured by class; suppressed
     cells hatched, missing grey. `values[code]` holds value and conf_status."""
-    polys, height = shapes(geojson)
     bins = breaks([float(v["value"]) for v in values.values() if v.get("value") is not None
                    and v.get("conf_status") != "C"])
     colours = PALETTE[-len(bins):] if bins and len(bins) < len(PALETTE) else PALETTE
-    out = [f'<svg class="map" viewBox="0 0 {WIDTH} {height}" role="group" aria-label="{escape(title)}" '
-           f'xmlns="http://www.w3.org/2000/svg">',
-           '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
-           'patternTransform="rotate(45)"><rect width="6" height="6" fill="#f2f2f2"/>'
-           '<line x1="0" y1="0" x2="0" y2="6" stroke="#737373" stroke-width="2"/></pattern></defs>']
-    for s in polys:
-        v = values.get(s.code, {})
+
+    def paint(code: str) -> tuple[str, str]:
+        v = values.get(code, {})
         value = v.get("value")
         if v.get("conf_status") == "C":
-            fill, text = "url(#hatch)", labels["suppressed"]
-        elif value is None or math.isnan(float(value)):
-            fill, text = NO_DATA, labels["no_data"]
-        else:
-            c = class_of(float(value), bins)
-            fill, text = (colours[c] if c is not None else NO_DATA), fmt(float(value))
-        out.append(f'<a href="{escape(href(s.code))}" class="area" data-code="{escape(s.code)}" '
-                   f'data-value="{escape(text)}" aria-label="{escape(s.name)}: {escape(text)}">'
-                   f'<path d="{s.d}" fill="{fill}" stroke="#ffffff" stroke-width="0.6">'
-                   f'<title>{escape(s.name)}: {escape(text)}</title></path></a>')
-    out.append("</svg>")
+            return "url(#hatch)", labels["suppressed"]
+        if value is None or math.isnan(float(value)):
+            return NO_DATA, labels["no_data"]
+        c = class_of(float(value), bins)
+        return (colours[c] if c is not None else NO_DATA), fmt(float(value))
+
+    out = [_areas(geojson, paint, href, title)]
     legend = []
     present = [float(v["value"]) for v in values.values() if v.get("value") is not None]
     lo = min((x for x in present if not math.isnan(x)), default=None)
@@ -143,6 +134,43 @@ def choropleth(
         start = lo if i == 0 else bins[i - 1]
         legend.append((colours[i], f"{fmt(start)} – {fmt(b)}"))
     return "".join(out), legend
+
+
+def _areas(geojson: bytes, paint: Callable[[str], tuple[str, str]], href: Callable[[str], str], title: str) -> str:
+    """The map's SVG: each territory a keyboard-reachable link with its text in a title."""
+    polys, height = shapes(geojson)
+    out = [f'<svg class="map" viewBox="0 0 {WIDTH} {height}" role="group" aria-label="{escape(title)}" '
+           f'xmlns="http://www.w3.org/2000/svg">',
+           '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+           'patternTransform="rotate(45)"><rect width="6" height="6" fill="#f2f2f2"/>'
+           '<line x1="0" y1="0" x2="0" y2="6" stroke="#737373" stroke-width="2"/></pattern></defs>']
+    for s in polys:
+        fill, text = paint(s.code)
+        out.append(f'<a href="{escape(href(s.code))}" class="area" data-code="{escape(s.code)}" '
+                   f'data-value="{escape(text)}" aria-label="{escape(s.name)}: {escape(text)}">'
+                   f'<path d="{s.d}" fill="{fill}" stroke="#ffffff" stroke-width="0.6">'
+                   f'<title>{escape(s.name)}: {escape(text)}</title></path></a>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+# Categorical layers (clusters, priority classes): red for high/hot, blue for low/cold (ColorBrewer RdBu)
+CATEGORY_COLOURS = {
+    "High-High": "#b2182b", "Hot spot": "#b2182b", "High-Low": "#ef8a62", "Low-High": "#67a9cf",
+    "Low-Low": "#2166ac", "Cold spot": "#2166ac", "Not significant": "#f0f0f0",
+    "very_high": "#b2182b", "high": "#ef8a62", "medium": "#f7f7f7", "low": "#67a9cf", "very_low": "#2166ac",
+}
+
+
+def category_map(geojson: bytes, classes: dict[str, str], *, href: Callable[[str], str],
+                 label: Callable[[str], str], title: str, no_data: str) -> tuple[str, list[tuple[str, str]]]:
+    """A map of one class per territory (cluster label, priority class) and its legend."""
+    def paint(code: str) -> tuple[str, str]:
+        c = classes.get(code)
+        return (CATEGORY_COLOURS.get(c, NO_DATA), label(c)) if c else (NO_DATA, no_data)
+
+    present = [c for c in CATEGORY_COLOURS if c in set(classes.values())]
+    return _areas(geojson, paint, href, title), [(CATEGORY_COLOURS[c], label(c)) for c in present]
 
 
 def line_chart(

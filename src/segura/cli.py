@@ -654,6 +654,32 @@ def hotspots(
                 "alpha": alpha, "counts": clusters.counts()})
 
 
+@app.command()
+def emerging(
+    indicator: Annotated[str, typer.Argument(help="An indicator (counts for a count, rates for a rate).")],
+    level: TerrLevelOpt = "admin2",
+    grain: Annotated[str, typer.Option("--grain", help="month, quarter or year.")] = "month",
+    time_window: Annotated[int, typer.Option("--time-window", help="Previous periods in a bin's neighbourhood.")] = 1,
+    alpha: Annotated[float, typer.Option("--alpha", help="Significance (bins after FDR, and the trend).")] = 0.05,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Emerging hot spot analysis (as ArcGIS Pro and R's sfdep): Gi* in space and time and a
+    Mann-Kendall trend put each territory in a category (new, consecutive, intensifying,
+    persistent, diminishing, sporadic, oscillating, historical hot or cold spot, or no pattern)."""
+    from segura.territorial.run import emerging as run
+
+    ws = _ws(workspace)
+    with ws.warehouse(read_only=True) as wh:
+        result = run(wh.con, ws.settings, ws.root, indicator, level=level, grain=grain, time_window=time_window,
+                     alpha=alpha)
+    units = result.units.rename(columns={"unit": "code"}).sort_values(["category", "code"])
+    counts = {str(k): int(v) for k, v in units["category"].value_counts().items() if v}
+    _frame_out(units, as_json, ["code", "name", "category", "n_hot", "n_cold", "mk_tau", "mk_p"],
+               f"{indicator}: emerging hot spots by {grain}: {counts}",
+               {"indicator": indicator, "level": level, "grain": grain, "counts": counts, "method": result.method})
+
+
 @app.command("index")
 def index_cmd(
     spec: Annotated[Path, typer.Argument(help="The index in YAML: components (indicator ids or --data columns), choices.")],

@@ -44,3 +44,18 @@ def test_ranking_page_and_index_endpoint(client: TestClient) -> None:
     html = client.get("/en/ranking").text
     assert html.count('<tr><th scope="row"><a href="/en/territories/') == 79
     assert 'class="map"' in html and "very high" in html
+
+
+def test_emerging_layer_is_the_analysts_result(client: TestClient, demo: Workspace) -> None:
+    from segura.territorial.emerging import CATEGORIES
+    from segura.territorial.run import emerging
+
+    api = client.get("/api/v1/indicators/homicide_victims/emerging").json()
+    with demo.warehouse(read_only=True) as wh:
+        result = emerging(wh.con, demo.settings, demo.root, "homicide_victims", level="admin2")
+    assert {r["territory"]: r["category"] for r in api["data"]} == \
+        dict(zip(result.units["unit"], result.units["category"].astype(str), strict=True))
+    assert {r["category"] for r in api["data"]} <= set(CATEGORIES)
+    assert api["periods"] == ["2014-01", "2016-01"]  # every month the extracts cover
+    html = client.get("/en/indicators/homicide_victims", params={"layer": "emerging"}).text
+    assert "Emerging hot spots, by month" in html and html.count('class="area"') == 79

@@ -84,3 +84,13 @@ def test_deviance_and_index_commands(demo: Workspace, tmp_path: Path) -> None:
     assert ranks["17"]["rank_low"] == ranks["17"]["rank_high"] == 1
     bad = runner.invoke(app, ["deviance", "homicide_victims", "-w", str(demo.root)])
     assert bad.exit_code != 0 and "rate indicator" in str(bad.exception)
+
+
+def test_emerging_command(demo: Workspace) -> None:
+    from segura.territorial.emerging import CATEGORIES
+
+    doc = _json(["emerging", "homicide_victims", "--json", "-w", str(demo.root)])
+    assert len(doc["data"]) == 79
+    assert {r["category"] for r in doc["data"]} <= set(CATEGORIES)
+    assert sum(doc["counts"].values()) == 79
+    assert doc["method"]["time_window"] == 1 and doc["method"]["fdr"] is True

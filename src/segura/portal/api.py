@@ -283,6 +283,20 @@ def indicator_hotspots(request: Request, indicator_id: IndicatorP,
                      for c, k in sorted(layer["clusters"].items())]}
 
 
+@router.get("/indicators/{indicator_id}/emerging",
+            summary="Emerging hot spots by territory (Gi* in space and time with a Mann-Kendall trend), by month")
+def indicator_emerging(request: Request, indicator_id: IndicatorP, release: ReleaseQ = None) -> dict[str, Any]:
+    r = _release(request, release)
+    layer = r.analysis.get("emerging", {}).get(indicator_id)
+    if not layer or "categories" not in layer:
+        why = layer.get("error") if layer else "not analysed in this release"
+        raise RequestError(f"no emerging hot spot layer for {indicator_id!r} in release {r.id}: {why}", 404)
+    return {"release": release_doc(r), "indicator": indicator_id, "level": r.analysis["level"],
+            "periods": layer["periods"], "method": layer["method"],
+            "data": [{"territory": c, "territory_name": r.label("territory", c, "en"), "category": k}
+                     for c, k in sorted(layer["categories"].items())]}
+
+
 @router.get("/index", summary="The territorial prioritisation index: rank intervals and priority classes")
 def priority_index(request: Request, release: ReleaseQ = None) -> dict[str, Any]:
     r = _release(request, release)

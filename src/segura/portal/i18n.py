@@ -106,6 +106,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "layer_value": ("Valor", "Value"),
     "layer_gi_star": ("Puntos calientes y fríos (Gi*), {year}", "Hot and cold spots (Gi*), {year}"),
     "layer_local_moran": ("Conglomerados (Moran local), {year}", "Clusters (Local Moran), {year}"),
+    "layer_emerging": ("Puntos calientes emergentes, por mes", "Emerging hot spots, by month"),
+    "layer_note_emerging": ("Gi* en espacio y tiempo (contigüidad reina y el mes anterior), tasa de falsos "
+                            "descubrimientos 5 %, tendencia de Mann-Kendall; categorías de ArcGIS Pro.",
+                            "Gi* in space and time (queen contiguity and the previous month), false discovery rate "
+                            "5%, Mann-Kendall trend; the categories of ArcGIS Pro."),
     "layer_note": ("Calculados sobre la tasa suavizada (bayes empírico local), 999 permutaciones, tasa de falsos "
                    "descubrimientos 5 %; vecindad por contigüidad (reina).",
                    "Computed on the smoothed rate (local empirical Bayes), 999 permutations, false discovery rate "

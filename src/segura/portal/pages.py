@@ -137,7 +137,7 @@ def indicator_list(request: Request, lang: LangP) -> RedirectResponse:
 def indicator_page(request: Request, lang: LangP, indicator_id: Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,64}$")],
                    period: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
                    grain: Annotated[str, Query(pattern="^(year|quarter|month)$")] = "year",
-                   layer: Annotated[str, Query(pattern="^(value|gi_star|local_moran)$")] = "value",
+                   layer: Annotated[str, Query(pattern="^(value|gi_star|local_moran|emerging)$")] = "value",
                    release: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
     r = _release(request, release)
     if indicator_id not in r.indicators:
@@ -186,9 +186,19 @@ def indicator_page(request: Request, lang: LangP, indicator_id: Annotated[str, P
             geo = r.geojson(level)
         except KeyError:
             geo = None
-        layers = r.analysis.get("hotspots", {}).get(indicator_id, {})
+        layers = dict(r.analysis.get("hotspots", {}).get(indicator_id, {}))
+        em = r.analysis.get("emerging", {}).get(indicator_id, {})
+        if em.get("categories"):
+            layers["emerging"] = {"clusters": em["categories"]}
         cluster_layer = layers.get(layer, {}) if layer != "value" else {}
-        if geo is not None and cluster_layer.get("clusters") and level == r.analysis.get("level"):
+        if geo is not None and cluster_layer.get("clusters") and level == r.analysis.get("level") and layer == "emerging":
+            from segura.territorial.emerging import CATEGORY_LABELS
+
+            map_svg, legend = category_map(
+                geo, cluster_layer["clusters"], href=lambda c: f"/{lang}/territories/{c}",
+                label=lambda c: CATEGORY_LABELS.get(c, {}).get(lang, c), no_data=t("no_data", lang),
+                title=t("layer_emerging", lang, year=r.analysis.get("year")))
+        elif geo is not None and cluster_layer.get("clusters") and level == r.analysis.get("level"):
             map_svg, legend = category_map(
                 geo, cluster_layer["clusters"], href=lambda c: f"/{lang}/territories/{c}",
                 label=lambda c: t(f"cluster_{c}", lang), no_data=t("no_data", lang),
@@ -199,7 +209,8 @@ def indicator_page(request: Request, lang: LangP, indicator_id: Annotated[str, P
                 geo, values, href=lambda c: f"/{lang}/territories/{c}", fmt=fmt,
                 labels={"suppressed": "C", "no_data": t("no_data", lang)},
                 title=t("map_title", lang, period=chosen or ""))
-        available_layers = ["value", *[m for m in ("gi_star", "local_moran") if layers.get(m, {}).get("clusters")]] \
+        available_layers = ["value", *[m for m in ("gi_star", "local_moran", "emerging")
+                                       if layers.get(m, {}).get("clusters")]] \
             if level == r.analysis.get("level") else ["value"]
         table = ans.frame.to_dict(orient="records")
         break

@@ -250,10 +250,25 @@ def analyses(con: Any, settings: Any, root: Path, chosen: list[Indicator], ctx: 
 
     level = ctx.levels[-1]
     years = _full_years(ctx)
-    out: dict[str, Any] = {"level": level, "year": years[-1] if years else None, "hotspots": {}, "index": None}
+    out: dict[str, Any] = {"level": level, "year": years[-1] if years else None, "hotspots": {}, "emerging": {},
+                           "index": None}
     if not years:
         return out
+    from segura.territorial.run import emerging
+
     for ind in chosen:
+        if ind.kind not in ("rate", "count"):
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                e = emerging(con, settings, root, ind.id, level=level, grain="month")
+            out["emerging"][ind.id] = {
+                "categories": {str(u): str(c) for u, c in zip(e.units["unit"], e.units["category"], strict=True)},
+                "method": {k: v for k, v in e.method.items() if isinstance(v, str | int | float | bool)},
+                "periods": [str(p) for p in (e.bins["period"].iloc[[0, -1]] if len(e.bins) else [])]}
+        except SeguraError as err:
+            out["emerging"][ind.id] = {"error": str(err)}
         if ind.kind != "rate":
             continue
         layers: dict[str, dict[str, Any]] = {}

@@ -158,6 +158,13 @@ def _areas(geojson: bytes, paint: Callable[[str], tuple[str, str]], href: Callab
 CATEGORY_COLOURS = {
     "High-High": "#b2182b", "Hot spot": "#b2182b", "High-Low": "#ef8a62", "Low-High": "#67a9cf",
     "Low-Low": "#2166ac", "Cold spot": "#2166ac", "Not significant": "#f0f0f0",
+    **{f"{p}_hot_spot": c for p, c in (("new", "#67000d"), ("consecutive", "#a50f15"), ("intensifying", "#cb181d"),
+                                        ("persistent", "#ef3b2c"), ("diminishing", "#fb6a4a"), ("sporadic", "#fc9272"),
+                                        ("oscillating", "#fcbba1"), ("historical", "#fee0d2"))},
+    **{f"{p}_cold_spot": c for p, c in (("new", "#08306b"), ("consecutive", "#08519c"), ("intensifying", "#2171b5"),
+                                         ("persistent", "#4292c6"), ("diminishing", "#6baed6"), ("sporadic", "#9ecae1"),
+                                         ("oscillating", "#c6dbef"), ("historical", "#deebf7"))},
+    "no_pattern": "#f0f0f0",
     "very_high": "#b2182b", "high": "#ef8a62", "medium": "#f7f7f7", "low": "#67a9cf", "very_low": "#2166ac",
 }
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -390,7 +391,10 @@ def _pca_weights(x: np.ndarray) -> np.ndarray:
         return weights
     if not varies.any():
         return np.full(x.shape[1], 1.0 / x.shape[1])
-    pca = PCA(x[:, varies], standardize=True, demean=True, normalize=False, method="eig")
+    with warnings.catch_warnings():  # fewer territories than components: statsmodels says how many
+        # eigenvalues are positive; the zero ones are then below Kaiser's 1 and not kept anyway
+        warnings.filterwarnings("ignore", message="Only .* eigenvalues are positive")
+        pca = PCA(x[:, varies], standardize=True, demean=True, normalize=False, method="eig")
     values = np.asarray(pca.eigenvals, dtype=float)
     vectors = np.asarray(pca.eigenvecs, dtype=float)
     values = values * varies.sum() / values.sum()  # eigenvalues of the correlation matrix (trace = p)

@@ -122,3 +122,31 @@ def deviance(con: Any, settings: Any, root: Path, indicator: str, *, level: str,
         table = table.merge(extra[["code", *cols]], on="code", how="left")
     result = positive_deviance(table, "numerator", "denominator", cols, seed=seed)
     return replace(result, table=result.table.merge(table[["code", "name"]], on="code", how="left"))
+
+
+def emerging(con: Any, settings: Any, root: Path, indicator: str, *, level: str, grain: str = "month",
+             time_window: int = 1, alpha: float = 0.05) -> Any:
+    """Emerging hot spots of an indicator by territory x period (counts for a count, rates for a
+    rate), over the months (or quarters, years) the extracts cover in full."""
+    from segura.indicators import load_catalogue
+    from segura.territorial.emerging import emerging_hot_spots
+    from segura.territorial.weights import workspace_weights
+
+    kind = load_catalogue(root).get(indicator).kind
+    result = run_query(con, settings, Query(indicator, ("territory", "period"), {}, level=level, grain=grain),
+                       root=root, protect=False, changes=False)
+    frame = result.frame
+    frame = frame[~frame["territory"].astype(str).str.endswith(UNKNOWN) & (frame["obs_status"] != "P")]
+    column = "numerator" if kind == "count" else "value"
+    cube = frame.pivot_table(index="territory", columns="period", values=column, aggfunc="first")
+    w = workspace_weights(con, level, "queen", cache_dir=root / "cache")
+    cube = cube.reindex(list(w.ids)).fillna(0.0)
+    if cube.shape[1] < 3:
+        raise SeguraError(f"{indicator}: {cube.shape[1]} full {grain}(s) of data; a trend needs more (try --grain month)")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
+        out = emerging_hot_spots(cube.to_numpy(), list(w.ids), w.matrix, periods=list(cube.columns),
+                                 time_window=time_window, alpha=alpha)
+    names = dict(zip(result.frame["territory"], result.frame["territory_name"], strict=False))
+    units = out.units.assign(name=[names.get(u, u) for u in out.units["unit"]])
+    return replace(out, units=units)

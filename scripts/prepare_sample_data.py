@@ -56,6 +56,7 @@ def main() -> None:
     codes, vertices = write_territory(args.data, args.out / "territory.geojson", names)
     pop_rows = write_population(args.data, args.out / "population.csv", set(codes))
     dropped = write_homicides(args.data, args.out / "homicides.csv", codes)
+    covariate_rows = write_covariates(args.data, args.out / "covariates.csv", set(codes))
     report = {
         "municipalities": {st: sum(c[:2] == st for c in codes) for st in STATES},
         "coverage_simplify_tolerance_degrees": TOLERANCE,
@@ -64,6 +65,7 @@ def main() -> None:
         "population_rows": pop_rows,
         "population_folded": SPLIT_FROM,
         "homicides_unspecified_municipality_dropped": dropped,
+        "covariate_rows": covariate_rows,
         "sizes_bytes": {p.name: p.stat().st_size for p in sorted(args.out.glob("*")) if p.suffix != ".json"},
     }
     (args.out / "reduction.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -199,6 +201,26 @@ def write_homicides(data: Path, path: Path, codes: list[str]) -> dict[str, int]:
                 for m in range(1, 13):
                     w.writerow([code, y, m, counts.get((code, y, m), 0)])
     return dict(sorted(dropped.items()))
+
+
+def write_covariates(data: Path, path: Path, codes: set[str]) -> int:
+    """Conditions by municipality from INEGI's Censo 2020 (the mxmaps table): the share of people
+    speaking an indigenous language and of Afro-Mexicans, and whether it belongs to a metropolitan
+    area: the covariates of the demo's positive deviance model."""
+    rows = []
+    with (data / "inegi_censo2020_municipios_mxmaps.csv").open(encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            code = r["region"]
+            if code not in codes:
+                continue
+            pop = float(r["pop"])
+            rows.append([code, round(100 * float(r["indigenous_language"]) / pop, 3),
+                         round(100 * float(r["afromexican"]) / pop, 3), int(bool(r["metro_area"].strip()))])
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["code", "indigenous_share", "afromexican_share", "metro_area"])
+        w.writerows(sorted(rows))
+    return len(rows)
 
 
 if __name__ == "__main__":

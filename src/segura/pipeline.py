@@ -65,7 +65,8 @@ def run_demo(
     result = DemoResult(workspace=ws)
     say(f"Sample observatory at {ws.root}")
     summary = generate_sample(ws.root, seed=seed)
-    (ws.root / "index.yaml").write_bytes(packaged_path("index.yaml").read_bytes())
+    for name in ("index.yaml", "deviance.yaml", "covariates.csv"):  # the territorial analyses' settings
+        (ws.root / name).write_bytes(packaged_path(name).read_bytes())
     with ws.warehouse() as wh:
         terr = import_territories(wh, packaged_path("territory.geojson"), ws.settings)
         pop = import_population(wh, packaged_path("population.csv"), source="CONAPO")

@@ -59,3 +59,17 @@ def test_emerging_layer_is_the_analysts_result(client: TestClient, demo: Workspa
     assert api["periods"] == ["2014-01", "2016-01"]  # every month the extracts cover
     html = client.get("/en/indicators/homicide_victims", params={"layer": "emerging"}).text
     assert "Emerging hot spots, by month" in html and html.count('class="area"') == 79
+
+
+def test_deviance_layer_is_the_analysts_result(client: TestClient, demo: Workspace) -> None:
+    from segura.territorial.run import deviance
+
+    api = client.get("/api/v1/indicators/sdg_16_1_1/deviance").json()
+    assert api["covariates"] == ["indigenous_share", "afromexican_share", "metro_area"]
+    with demo.warehouse(read_only=True) as wh:
+        result = deviance(wh.con, demo.settings, demo.root, "sdg_16_1_1", level="admin2", year=2015,
+                          data=demo.root / "covariates.csv", covariates=api["covariates"])
+    assert {r["territory"]: r["flag"] for r in api["data"]} == dict(zip(result.table["code"], result.table["flag"],
+                                                                         strict=True))
+    html = client.get("/es/indicators/sdg_16_1_1", params={"layer": "deviance"}).text
+    assert "Desviación positiva" in html and html.count('class="area"') == 79

@@ -297,6 +297,20 @@ def indicator_emerging(request: Request, indicator_id: IndicatorP, release: Rele
                      for c, k in sorted(layer["categories"].items())]}
 
 
+@router.get("/indicators/{indicator_id}/deviance",
+            summary="Positive deviance: territories much better or much worse than their conditions predict")
+def indicator_deviance(request: Request, indicator_id: IndicatorP, release: ReleaseQ = None) -> dict[str, Any]:
+    r = _release(request, release)
+    layer = r.analysis.get("deviance", {}).get(indicator_id)
+    if not layer or "flags" not in layer:
+        why = layer.get("error") if layer else "not modelled in this release (see the workspace's deviance.yaml)"
+        raise RequestError(f"no positive deviance layer for {indicator_id!r} in release {r.id}: {why}", 404)
+    return {"release": release_doc(r), "indicator": indicator_id, "level": r.analysis["level"],
+            "year": r.analysis["year"], "covariates": layer["covariates"], "interval": layer["level"],
+            "data": [{"territory": c, "territory_name": r.label("territory", c, "en"), "flag": k}
+                     for c, k in sorted(layer["flags"].items())]}
+
+
 @router.get("/index", summary="The territorial prioritisation index: rank intervals and priority classes")
 def priority_index(request: Request, release: ReleaseQ = None) -> dict[str, Any]:
     r = _release(request, release)

@@ -107,6 +107,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "layer_gi_star": ("Puntos calientes y fríos (Gi*), {year}", "Hot and cold spots (Gi*), {year}"),
     "layer_local_moran": ("Conglomerados (Moran local), {year}", "Clusters (Local Moran), {year}"),
     "layer_emerging": ("Puntos calientes emergentes, por mes", "Emerging hot spots, by month"),
+    "layer_deviance": ("Desviación positiva (frente a lo esperado por sus condiciones), {year}",
+                       "Positive deviance (against what its conditions predict), {year}"),
+    "layer_note_deviance": ("Modelo binomial negativo con la población como exposición y las condiciones del "
+                            "municipio; intervalo de predicción de 95 %.",
+                            "Negative binomial model with population as exposure and the municipality's "
+                            "conditions; 95% prediction interval."),
     "layer_note_emerging": ("Gi* en espacio y tiempo (contigüidad reina y el mes anterior), tasa de falsos "
                             "descubrimientos 5 %, tendencia de Mann-Kendall; categorías de ArcGIS Pro.",
                             "Gi* in space and time (queen contiguity and the previous month), false discovery rate "

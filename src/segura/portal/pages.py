@@ -137,7 +137,7 @@ def indicator_list(request: Request, lang: LangP) -> RedirectResponse:
 def indicator_page(request: Request, lang: LangP, indicator_id: Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,64}$")],
                    period: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
                    grain: Annotated[str, Query(pattern="^(year|quarter|month)$")] = "year",
-                   layer: Annotated[str, Query(pattern="^(value|gi_star|local_moran|emerging)$")] = "value",
+                   layer: Annotated[str, Query(pattern="^(value|gi_star|local_moran|emerging|deviance)$")] = "value",
                    release: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
     r = _release(request, release)
     if indicator_id not in r.indicators:
@@ -190,14 +190,24 @@ def indicator_page(request: Request, lang: LangP, indicator_id: Annotated[str, P
         em = r.analysis.get("emerging", {}).get(indicator_id, {})
         if em.get("categories"):
             layers["emerging"] = {"clusters": em["categories"]}
+        dev = r.analysis.get("deviance", {}).get(indicator_id, {})
+        if dev.get("flags"):
+            layers["deviance"] = {"clusters": {c: f for c, f in dev["flags"].items() if f != "not_modelled"}}
         cluster_layer = layers.get(layer, {}) if layer != "value" else {}
-        if geo is not None and cluster_layer.get("clusters") and level == r.analysis.get("level") and layer == "emerging":
+        if geo is not None and cluster_layer.get("clusters") and level == r.analysis.get("level") \
+                and layer in ("emerging", "deviance"):
+            from segura.territorial.deviance import FLAG_LABELS
             from segura.territorial.emerging import CATEGORY_LABELS
+
+            names: dict[str, dict[str, str]] = CATEGORY_LABELS if layer == "emerging" else FLAG_LABELS
+
+            def label(c: str, names: dict[str, dict[str, str]] = names) -> str:
+                return names.get(c, {}).get(lang, c)
 
             map_svg, legend = category_map(
                 geo, cluster_layer["clusters"], href=lambda c: f"/{lang}/territories/{c}",
-                label=lambda c: CATEGORY_LABELS.get(c, {}).get(lang, c), no_data=t("no_data", lang),
-                title=t("layer_emerging", lang, year=r.analysis.get("year")))
+                label=label, no_data=t("no_data", lang),
+                title=t(f"layer_{layer}", lang, year=r.analysis.get("year")))
         elif geo is not None and cluster_layer.get("clusters") and level == r.analysis.get("level"):
             map_svg, legend = category_map(
                 geo, cluster_layer["clusters"], href=lambda c: f"/{lang}/territories/{c}",
@@ -209,7 +219,7 @@ def indicator_page(request: Request, lang: LangP, indicator_id: Annotated[str, P
                 geo, values, href=lambda c: f"/{lang}/territories/{c}", fmt=fmt,
                 labels={"suppressed": "C", "no_data": t("no_data", lang)},
                 title=t("map_title", lang, period=chosen or ""))
-        available_layers = ["value", *[m for m in ("gi_star", "local_moran", "emerging")
+        available_layers = ["value", *[m for m in ("gi_star", "local_moran", "emerging", "deviance")
                                        if layers.get(m, {}).get("clusters")]] \
             if level == r.analysis.get("level") else ["value"]
         table = ans.frame.to_dict(orient="records")

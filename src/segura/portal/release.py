@@ -284,6 +284,7 @@ def analyses(con: Any, settings: Any, root: Path, chosen: list[Indicator], ctx: 
                               "counts": clusters.counts(), "permutations": clusters.permutations,
                               "alpha": clusters.alpha, "fdr": clusters.fdr}
         out["hotspots"][ind.id] = layers
+    out["deviance"] = deviance_layers(con, settings, root, level, years[-1])
     spec = root / "index.yaml"
     if spec.is_file():
         with warnings.catch_warnings():
@@ -293,6 +294,35 @@ def analyses(con: Any, settings: Any, root: Path, chosen: list[Indicator], ctx: 
             {"code": str(r["code"]), "name": str(r["name"]), "median_rank": float(r["median_rank"]),
              "rank_low": float(r["rank_low"]), "rank_high": float(r["rank_high"]), "class": str(r["class"])}
             for r in result.table.sort_values("median_rank").to_dict(orient="records")]}
+    return out
+
+
+def deviance_layers(con: Any, settings: Any, root: Path, level: str, year: int) -> dict[str, Any]:
+    """Positive deviance flags of the indicators `deviance.yaml` names (with its covariates)."""
+    import warnings
+
+    import yaml
+
+    from segura.errors import SeguraError
+    from segura.territorial.run import deviance
+
+    path = root / "deviance.yaml"
+    if not path.is_file():
+        return {}
+    conf = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = root / str(conf["data"]) if conf.get("data") else None
+    out: dict[str, Any] = {}
+    for ind in conf.get("indicators", []):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = deviance(con, settings, root, ind, level=level, year=year, data=data,
+                                  covariates=list(conf.get("covariates", [])))
+        except SeguraError as e:
+            out[ind] = {"error": str(e)}
+            continue
+        out[ind] = {"flags": dict(zip(result.table["code"], result.table["flag"], strict=True)),
+                    "covariates": list(conf.get("covariates", [])), "level": 0.95}
     return out
 
 

@@ -165,6 +165,7 @@ CATEGORY_COLOURS = {
                                          ("persistent", "#4292c6"), ("diminishing", "#6baed6"), ("sporadic", "#9ecae1"),
                                          ("oscillating", "#c6dbef"), ("historical", "#deebf7"))},
     "no_pattern": "#f0f0f0",
+    "much_better": "#1a9850", "as_expected": "#f0f0f0", "much_worse": "#d73027",
     "very_high": "#b2182b", "high": "#ef8a62", "medium": "#f7f7f7", "low": "#67a9cf", "very_low": "#2166ac",
 }
 

@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
-DATA_FILES = ("territory.geojson", "population.csv", "homicides.csv", "index.yaml")
+DATA_FILES = ("territory.geojson", "population.csv", "homicides.csv", "index.yaml", "deviance.yaml", "covariates.csv")
 SOURCES = ("police", "forensic", "prosecutors")
 
 

@@ -680,6 +680,33 @@ def emerging(
                {"indicator": indicator, "level": level, "grain": grain, "counts": counts, "method": result.method})
 
 
+@app.command("points")
+def points_cmd(
+    source: Annotated[Optional[str], typer.Option("--source", help="Institution whose geolocated events are read (default: the one with most coordinates).")] = None,  # noqa: UP045
+    iccs: Annotated[str, typer.Option("--iccs", help="ICCS code prefix of the events (0101: intentional homicide).")] = "0101",
+    year: YearOpt = None,
+    cell: Annotated[float, typer.Option("--cell", help="Grid cell side in metres.")] = 5000.0,
+    knox_distance: Annotated[float, typer.Option("--knox-distance", help="Near in space (metres).")] = 1000.0,
+    knox_days: Annotated[float, typer.Option("--knox-days", help="Near in time (days).")] = 14.0,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Geolocated incidents: Gi* hot spots on a square grid within the territories, and the Knox
+    test of near repeats (events close in both space and time more often than chance)."""
+    from segura.territorial.run import points as run
+
+    ws = _ws(workspace)
+    with ws.warehouse(read_only=True) as wh:
+        grid, near, about = run(wh.con, ws.settings, ws.root, source=source, iccs=iccs, year=year, cell_m=cell,
+                                knox_distance_m=knox_distance, knox_days=knox_days)
+    knox = {k: getattr(near, k) for k in ("n", "distance_m", "days", "close_in_space", "close_in_time", "observed",
+                                          "expected", "ratio", "p_value", "permutations")}
+    hot = grid.frame[grid.frame["label"] != "Not significant"].sort_values("z", ascending=False)
+    _frame_out(hot, as_json, ["cell", "count", "z", "p_fdr", "label"],
+               f"{about['source']}, ICCS {iccs}: {about['events']:,} events; grid {grid.counts()}; Knox ratio "
+               f"{near.ratio:.2f} (p = {near.p_value:.3f})", {**about, "grid": grid.counts(), "knox": knox})
+
+
 @app.command("index")
 def index_cmd(
     spec: Annotated[Path, typer.Argument(help="The index in YAML: components (indicator ids or --data columns), choices.")],

@@ -73,3 +73,18 @@ def test_deviance_layer_is_the_analysts_result(client: TestClient, demo: Workspa
                                                                          strict=True))
     html = client.get("/es/indicators/sdg_16_1_1", params={"layer": "deviance"}).text
     assert "Desviación positiva" in html and html.count('class="area"') == 79
+
+
+def test_points_page_and_endpoint(client: TestClient, demo: Workspace) -> None:
+    from segura.territorial.run import points
+
+    api = client.get("/api/v1/points").json()
+    with demo.warehouse(read_only=True) as wh:
+        grid, near, about = points(wh.con, demo.settings, demo.root)
+    assert api["source"] == "police" and api["events"] == about["events"] > 1000
+    labels = {f["properties"]["code"]: f["properties"]["name"] for f in api["cells"]["features"]}
+    assert labels == dict(zip(grid.frame["cell"].astype(str), grid.frame["label"], strict=True))
+    assert set(api["cells"]["features"][0]["properties"]) == {"code", "name"}  # a class per cell, no count
+    assert api["knox"]["observed"] == near.observed and api["knox"]["p_value"] == near.p_value
+    html = client.get("/es/points").text
+    assert html.count('class="area"') == len(labels) and 'id="knox"' in html

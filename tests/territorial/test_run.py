@@ -94,3 +94,15 @@ def test_emerging_command(demo: Workspace) -> None:
     assert {r["category"] for r in doc["data"]} <= set(CATEGORIES)
     assert sum(doc["counts"].values()) == 79
     assert doc["method"]["time_window"] == 1 and doc["method"]["fdr"] is True
+
+
+def test_points_command(demo: Workspace) -> None:
+    doc = _json(["points", "--json", "-w", str(demo.root)])
+    assert doc["source"] == "police" and doc["events"] > 1000
+    with demo.warehouse(read_only=True) as wh:
+        geolocated = wh.con.execute(
+            "SELECT count(*) FROM event_current WHERE source_id = 'police' AND latitude IS NOT NULL "
+            "AND longitude IS NOT NULL AND starts_with(iccs_code, '0101')").fetchone()[0]
+    assert doc["events"] == geolocated
+    assert doc["knox"]["close_in_space"] >= doc["knox"]["observed"] >= 0
+    assert all(r["label"] in ("Hot spot", "Cold spot") for r in doc["data"])

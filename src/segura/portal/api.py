@@ -311,6 +311,16 @@ def indicator_deviance(request: Request, indicator_id: IndicatorP, release: Rele
                      for c, k in sorted(layer["flags"].items())]}
 
 
+@router.get("/points", summary="Grid hot spots of geolocated incidents (GeoJSON cells with their class) and the Knox test")
+def points_layer(request: Request, release: ReleaseQ = None) -> dict[str, Any]:
+    r = _release(request, release)
+    layer = r.analysis.get("points")
+    if not layer or "cells" not in layer:
+        why = layer.get("error") if layer else "not analysed in this release"
+        raise RequestError(f"no point analysis in release {r.id}: {why}", 404)
+    return {"release": release_doc(r), **layer}
+
+
 @router.get("/index", summary="The territorial prioritisation index: rank intervals and priority classes")
 def priority_index(request: Request, release: ReleaseQ = None) -> dict[str, Any]:
     r = _release(request, release)

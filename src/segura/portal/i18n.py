@@ -126,6 +126,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cluster_High-Low": ("Alto-Bajo (atípico)", "High-Low (outlier)"),
     "cluster_Low-High": ("Bajo-Alto (atípico)", "Low-High (outlier)"),
     "cluster_Not significant": ("No significativo", "Not significant"),
+    "points": ("Incidentes georreferenciados", "Geolocated incidents"),
+    "points_lead": ("Puntos calientes en una cuadrícula de celdas cuadradas (Gi*, permutaciones, tasa de falsos "
+                    "descubrimientos 5 %) y la prueba de Knox de repetición cercana: ¿ocurren hechos cercanos en el "
+                    "espacio y en el tiempo más de lo que daría el azar?",
+                    "Hot spots on a grid of square cells (Gi*, permutations, false discovery rate 5%) and the Knox "
+                    "test of near repeats: do events close in space also come close in time more often than chance?"),
+    "points_about": ("{events} hechos de {source} (ICCS {iccs}); celdas de {cell} m.",
+                     "{events} events recorded by {source} (ICCS {iccs}); cells of {cell} m."),
+    "knox": ("Prueba de Knox", "Knox test"),
+    "knox_text": ("Pares a menos de {d} m y {days} días: {obs} observados, {exp} esperados (razón {ratio}, p = {p}).",
+                  "Pairs within {d} m and {days} days: {obs} observed, {exp} expected (ratio {ratio}, p = {p})."),
+    "no_points": ("Esta publicación no tiene análisis de puntos: {why}", "This release has no point analysis: {why}"),
     "ranking": ("Priorización territorial", "Territorial prioritisation"),
     "ranking_lead": ("Índice compuesto con incertidumbre: cada territorio con su rango mediano y su intervalo "
                      "de 5 a 95 % sobre las elecciones de normalización, ponderación, agregación e imputación "

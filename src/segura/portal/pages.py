@@ -382,6 +382,23 @@ def ranking_page(request: Request, lang: LangP, release: Annotated[str | None, Q
                   year=r.analysis.get("year"))
 
 
+@router.get("/{lang}/points", response_class=HTMLResponse)
+def points_page(request: Request, lang: LangP, release: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
+    import json
+
+    r = _release(request, release)
+    layer = r.analysis.get("points") or {}
+    map_svg = ""
+    legend: list[tuple[str, str]] = []
+    if layer.get("cells"):
+        cells = layer["cells"]
+        map_svg, legend = category_map(
+            json.dumps(cells).encode(), {f["properties"]["code"]: f["properties"]["name"] for f in cells["features"]},
+            href=lambda c: f"#cell-{c}", label=lambda c: t(f"cluster_{c}", lang), no_data=t("no_data", lang),
+            title=t("points", lang))
+    return render(request, lang, "points.html", release=r, layer=layer, map_svg=map_svg, legend=legend)
+
+
 @router.get("/{lang}/downloads", response_class=HTMLResponse)
 def downloads_page(request: Request, lang: LangP, release: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
     r = _release(request, release)

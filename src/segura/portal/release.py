@@ -285,6 +285,7 @@ def analyses(con: Any, settings: Any, root: Path, chosen: list[Indicator], ctx: 
                               "alpha": clusters.alpha, "fdr": clusters.fdr}
         out["hotspots"][ind.id] = layers
     out["deviance"] = deviance_layers(con, settings, root, level, years[-1])
+    out["points"] = points_layer(con, settings, root)
     spec = root / "index.yaml"
     if spec.is_file():
         with warnings.catch_warnings():
@@ -295,6 +296,36 @@ def analyses(con: Any, settings: Any, root: Path, chosen: list[Indicator], ctx: 
              "rank_low": float(r["rank_low"]), "rank_high": float(r["rank_high"]), "class": str(r["class"])}
             for r in result.table.sort_values("median_rank").to_dict(orient="records")]}
     return out
+
+
+def points_layer(con: Any, settings: Any, root: Path) -> dict[str, Any]:
+    """Grid hot spots of the geolocated homicides (cells and their class, no counts) and the Knox test."""
+    import warnings
+
+    from segura.errors import SeguraError
+    from segura.territorial.run import points
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            grid, near, about = points(con, settings, root)
+    except SeguraError as e:
+        return {"error": str(e)}
+    cells = grid.to_geodataframe().to_crs("EPSG:4326")
+    features = [{"type": "Feature", "id": str(c),
+                 "properties": {"code": str(c), "name": str(label)},
+                 "geometry": json.loads(shapely_to_geojson(g))}
+                for c, label, g in zip(cells["cell"], cells["label"], cells.geometry, strict=True)]
+    knox = {k: getattr(near, k) for k in ("n", "distance_m", "days", "close_in_space", "close_in_time", "observed",
+                                          "expected", "ratio", "p_value", "permutations")}
+    return {**about, "counts": grid.counts(), "permutations": grid.permutations, "alpha": grid.alpha,
+            "cells": {"type": "FeatureCollection", "features": features}, "knox": knox}
+
+
+def shapely_to_geojson(geom: Any) -> str:
+    import shapely
+
+    return str(shapely.to_geojson(shapely.set_precision(geom, 1e-5)))
 
 
 def deviance_layers(con: Any, settings: Any, root: Path, level: str, year: int) -> dict[str, Any]:

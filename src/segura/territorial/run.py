@@ -150,3 +150,44 @@ def emerging(con: Any, settings: Any, root: Path, indicator: str, *, level: str,
     names = dict(zip(result.frame["territory"], result.frame["territory_name"], strict=False))
     units = out.units.assign(name=[names.get(u, u) for u in out.units["unit"]])
     return replace(out, units=units)
+
+
+def points(con: Any, settings: Any, root: Path, *, source: str | None = None, iccs: str = "0101",
+           year: int | None = None, cell_m: float = 5000.0, knox_distance_m: float = 1000.0,
+           knox_days: float = 14.0, permutations: int = 999) -> tuple[Any, Any, dict[str, Any]]:
+    """Grid hot spots (Gi* on square cells of `cell_m`, within the territories' boundaries) and the
+    Knox near-repeat test of one institution's geolocated events (`source`: default the one with
+    the most coordinates; one institution, so that a victim recorded twice is not counted twice)."""
+    import geopandas as gpd
+    import shapely
+
+    from segura.territorial.points import grid_hotspots, knox
+
+    if source is None:
+        row = con.execute("SELECT source_id FROM event_current WHERE latitude IS NOT NULL GROUP BY 1 "
+                          "ORDER BY count(*) DESC LIMIT 1").fetchone()
+        if row is None:
+            raise SeguraError("no event has coordinates: the extracts' mappings give no latitude and longitude")
+        source = str(row[0])
+    where = "source_id = ? AND latitude IS NOT NULL AND longitude IS NOT NULL AND starts_with(iccs_code, ?)"
+    params: list[Any] = [source, iccs]
+    if year is not None:
+        where += " AND year(occurred_date) = ?"
+        params.append(year)
+    rows = con.execute(f"SELECT longitude, latitude, occurred_date FROM event_current WHERE {where}",  # noqa: S608
+                       params).fetchall()
+    if len(rows) < 10:
+        raise SeguraError(f"{source}: {len(rows)} geolocated events of ICCS {iccs}{f' in {year}' if year else ''}; "
+                          "too few for a point pattern")
+    frame = pd.DataFrame(rows, columns=["lon", "lat", "date"])
+    pts = gpd.GeoSeries(gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
+    level = settings["territory.levels"][-1]
+    shapes = con.execute("SELECT ST_AsWKB(geometry) FROM territory WHERE level = ? AND geometry IS NOT NULL",
+                         [level]).fetchall()
+    area = gpd.GeoSeries([shapely.from_wkb(bytes(w)) for (w,) in shapes], crs="EPSG:4326")
+    utm = pts.estimate_utm_crs()
+    grid = grid_hotspots(pts, cell_m, area=area.to_crs(utm).union_all(), crs=utm, permutations=max(permutations, 999))
+    near = knox(pts, pd.to_datetime(frame["date"]), knox_distance_m, knox_days, permutations=permutations, crs=utm)
+    about = {"source": source, "iccs": iccs, "year": year, "events": len(frame), "cell_m": cell_m,
+             "knox_distance_m": knox_distance_m, "knox_days": knox_days}
+    return grid, near, about

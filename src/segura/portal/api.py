@@ -266,49 +266,51 @@ def download(request: Request, indicator_id: IndicatorP, q: SliceQ, format: Form
                            filename=name)
 
 
+def _layer(r: Release, layer: dict[str, Any] | None, key: str, what: str, indicator_id: str, absent: str) -> dict[str, Any]:
+    """A published analysis layer of an indicator, or the 404 that says why there is none."""
+    if not layer or key not in layer:
+        why = layer.get("error") if layer else absent
+        raise RequestError(f"no {what} layer for {indicator_id!r} in release {r.id}: {why}", 404)
+    return layer
+
+
+def _by_territory(r: Release, classes: dict[str, str], name: str) -> list[dict[str, str]]:
+    return [{"territory": c, "territory_name": r.label("territory", c, "en"), name: k} for c, k in sorted(classes.items())]
+
+
 @router.get("/indicators/{indicator_id}/hotspots",
             summary="Hot and cold spots (Gi*) or clusters (Local Moran) of the smoothed rate by territory")
 def indicator_hotspots(request: Request, indicator_id: IndicatorP,
                        method: Literal["gi_star", "local_moran"] = "gi_star", release: ReleaseQ = None) -> dict[str, Any]:
     r = _release(request, release)
-    layer = r.analysis.get("hotspots", {}).get(indicator_id, {}).get(method)
-    if not layer or "clusters" not in layer:
-        why = layer.get("error") if layer else "only rate indicators are analysed"
-        raise RequestError(f"no {method} layer for {indicator_id!r} in release {r.id}: {why}", 404)
+    layer = _layer(r, r.analysis.get("hotspots", {}).get(indicator_id, {}).get(method), "clusters", method,
+                   indicator_id, "only rate indicators are analysed")
     return {"release": release_doc(r), "indicator": indicator_id, "method": method,
             "level": r.analysis["level"], "year": r.analysis["year"],
             "permutations": layer["permutations"], "alpha": layer["alpha"], "fdr": layer["fdr"],
-            "counts": layer["counts"],
-            "data": [{"territory": c, "territory_name": r.label("territory", c, "en"), "cluster": k}
-                     for c, k in sorted(layer["clusters"].items())]}
+            "counts": layer["counts"], "data": _by_territory(r, layer["clusters"], "cluster")}
 
 
 @router.get("/indicators/{indicator_id}/emerging",
             summary="Emerging hot spots by territory (Gi* in space and time with a Mann-Kendall trend), by month")
 def indicator_emerging(request: Request, indicator_id: IndicatorP, release: ReleaseQ = None) -> dict[str, Any]:
     r = _release(request, release)
-    layer = r.analysis.get("emerging", {}).get(indicator_id)
-    if not layer or "categories" not in layer:
-        why = layer.get("error") if layer else "not analysed in this release"
-        raise RequestError(f"no emerging hot spot layer for {indicator_id!r} in release {r.id}: {why}", 404)
+    layer = _layer(r, r.analysis.get("emerging", {}).get(indicator_id), "categories", "emerging hot spot",
+                   indicator_id, "not analysed in this release")
     return {"release": release_doc(r), "indicator": indicator_id, "level": r.analysis["level"],
             "periods": layer["periods"], "method": layer["method"],
-            "data": [{"territory": c, "territory_name": r.label("territory", c, "en"), "category": k}
-                     for c, k in sorted(layer["categories"].items())]}
+            "data": _by_territory(r, layer["categories"], "category")}
 
 
 @router.get("/indicators/{indicator_id}/deviance",
             summary="Positive deviance: territories much better or much worse than their conditions predict")
 def indicator_deviance(request: Request, indicator_id: IndicatorP, release: ReleaseQ = None) -> dict[str, Any]:
     r = _release(request, release)
-    layer = r.analysis.get("deviance", {}).get(indicator_id)
-    if not layer or "flags" not in layer:
-        why = layer.get("error") if layer else "not modelled in this release (see the workspace's deviance.yaml)"
-        raise RequestError(f"no positive deviance layer for {indicator_id!r} in release {r.id}: {why}", 404)
+    layer = _layer(r, r.analysis.get("deviance", {}).get(indicator_id), "flags", "positive deviance", indicator_id,
+                   "not modelled in this release (see the workspace's deviance.yaml)")
     return {"release": release_doc(r), "indicator": indicator_id, "level": r.analysis["level"],
             "year": r.analysis["year"], "covariates": layer["covariates"], "interval": layer["level"],
-            "data": [{"territory": c, "territory_name": r.label("territory", c, "en"), "flag": k}
-                     for c, k in sorted(layer["flags"].items())]}
+            "data": _by_territory(r, layer["flags"], "flag")}
 
 
 @router.get("/points", summary="Grid hot spots of geolocated incidents (GeoJSON cells with their class) and the Knox test")

@@ -9,7 +9,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "segura"
 LAYERS = {
     "model": 0, "store": 1, "disclosure": 1, "ingest": 2, "quality": 2, "reconcile": 3, "sample": 3,
-    "query": 4, "indicators": 5, "territorial": 6, "pipeline": 7, "console": 8, "portal": 8, "cli": 9,
+    "query": 4, "indicators": 5, "territorial": 6, "conflicts": 6, "warning": 6, "pipeline": 7, "console": 8, "portal": 8, "cli": 9,
 }
 
 

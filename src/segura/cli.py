@@ -730,6 +730,97 @@ def index_cmd(
                                                     "sensitivity": json.loads(result.sensitivity.to_json(orient="records"))})
 
 
+conflicts_app = typer.Typer(help="The social conflict registry: import protest events, list and show conflicts.",
+                            no_args_is_help=True)
+app.add_typer(conflicts_app, name="conflicts")
+
+
+@conflicts_app.command("import")
+def conflicts_import(
+    file: Annotated[Path, typer.Argument(help="The event file (CSV).")],
+    mapping: Annotated[str, typer.Option("--mapping", "-m", help="A shipped mapping (iisucr_cr, iisucr_ni, ucbo_deaths) or a YAML file.")],
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Import protest or conflict events with a source mapping: every row imported or rejected with its reasons."""
+    from segura.conflicts.importers import import_events, load_mapping
+    from segura.conflicts.registry import ensure_schema
+
+    ws = _ws(workspace)
+    with ws.warehouse() as wh:
+        ensure_schema(wh.con)
+        report = import_events(wh.con, file, load_mapping(mapping))
+    if as_json:
+        _print_json({"source": report.source, "rows_read": report.rows_read, "rows_imported": report.rows_imported,
+                     "rows_rejected": report.rows_rejected, "events": report.events, "conflicts": report.conflicts,
+                     "rejections": [r.__dict__ if hasattr(r, "__dict__") else r for r in report.rejections]})
+        return
+    console.print(report.summary(), highlight=False)
+    for r in report.rejections[:20]:
+        console.print(f"  rejected: {r}", highlight=False)
+
+
+@conflicts_app.command("list")
+def conflicts_list(
+    phase: Annotated[Optional[str], typer.Option("--phase", help="Only conflicts in this phase.")] = None,  # noqa: UP045
+    on: Annotated[Optional[str], typer.Option("--on", help="Escalation scores as of this date (YYYY-MM-DD; default: the last event).")] = None,  # noqa: UP045
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """The conflicts, with their escalation score and level (highest first)."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from segura.conflicts.escalation import escalation_scores
+    from segura.conflicts.registry import ensure_schema, list_conflicts
+
+    ws = _ws(workspace)
+    with ws.warehouse() as wh:
+        ensure_schema(wh.con)
+        frame = pd.DataFrame(list_conflicts(wh.con, phase=phase))
+        last = wh.con.execute("SELECT max(occurred_on) FROM conflict_event").fetchone()
+        when = dt.date.fromisoformat(on) if on else (last[0] if last else None)
+        scores = escalation_scores(wh.con, when) if when is not None else None
+    if scores is not None and len(scores) and "conflict_id" in frame.columns:
+        frame = frame.merge(scores, on="conflict_id", how="left", suffixes=("", "_score"))
+    if "score" in frame.columns:
+        frame = frame.sort_values("score", ascending=False, na_position="last")
+    columns = [c for c in ("conflict_id", "title", "phase", "demand_type", "admin1", "score", "level") if c in frame.columns]
+    _frame_out(frame.head(200) if not as_json else frame, as_json, columns, f"conflicts (escalation as of {when})",
+               {"on": str(when)})
+
+
+@conflicts_app.command("show")
+def conflicts_show(
+    conflict_id: Annotated[int, typer.Argument(help="Conflict id (`segura conflicts list`).")],
+    on: Annotated[Optional[str], typer.Option("--on", help="Escalation score as of this date (default: today).")] = None,  # noqa: UP045
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """A conflict: actors, timeline of events and state responses, agreements, phases, and its escalation score with its parts."""
+    import datetime as dt
+
+    from segura.conflicts.escalation import escalation_score
+    from segura.conflicts.registry import ensure_schema, show_conflict
+
+    ws = _ws(workspace)
+    with ws.warehouse() as wh:
+        ensure_schema(wh.con)
+        view = show_conflict(wh.con, conflict_id)
+        score = escalation_score(wh.con, conflict_id, dt.date.fromisoformat(on) if on else dt.date.today())
+    if as_json:
+        _print_json({"conflict": view.conflict, "actors": view.actors, "events": view.events,
+                     "agreements": view.agreements, "phases": view.phases, "escalation": score.explain()})
+        return
+    console.print(f"[bold]{view.conflict.get('title')}[/] ({view.conflict.get('phase')})", highlight=False)
+    table = Table("date", "event", "state response", title="timeline")
+    for e in view.events:
+        table.add_row(str(e.get("occurred_on")), str(e.get("event_type")), str(e.get("state_response")))
+    console.print(table)
+    console.print(score.explain(), highlight=False)
+
+
 @app.command()
 def deviance(
     indicator: Annotated[str, typer.Argument(help="A rate indicator (count over population).")],

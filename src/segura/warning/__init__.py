@@ -1,0 +1,1 @@
+"""Early warning: aberration detection on indicator series, alerts, and the social conflict registry."""

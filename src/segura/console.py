@@ -1,5 +1,5 @@
 """What the `segura` command prints: load, check and reconciliation reports, indicator tables and
-headline figures as rich tables on the terminal (the commands themselves are in cli.py)."""
+headline figures as rich tables on the terminal (the commands themselves are in the package segura.cli)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Findings about input data are not exceptions: they are `Issue` rows in a `Report`
 (see `segura.ingest.report`). Exceptions are translated to exit codes or HTTP
-answers only at the edges (`cli.py`, `web/`).
+answers only at the edges (`segura.cli`, `segura.portal`).
 """
 
 from __future__ import annotations

@@ -114,6 +114,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("portal.rate_limit", 600,
             "Requests per minute each client may make to the query and download endpoints (0: no limit)."),
     Setting("portal.session_hours", 8, "Hours a sign-in to the administrative pages lasts."),
+    Setting("portal.base_url", "", "The portal's public address (https://...), for links in alert e-mails; empty: paths only."),
+    Setting("alerts.indicators", ["homicide_victims"],
+            "Indicators whose monthly counts `segura alerts detect` watches when none is named."),
+    Setting("alerts.level", "admin2", "Territory level of the alert series (admin2 = municipality)."),
+    Setting("alerts.alpha", 0.01, "Upper-tail probability of the Farrington and negative binomial thresholds."),
+    Setting("alerts.email_from", "segura@localhost", "Sender address of the alert e-mails written to outbox/."),
     Setting(
         "age_groups.aggregations",
         DEFAULT_AGE_AGGREGATIONS,

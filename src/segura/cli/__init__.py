@@ -558,4 +558,4 @@ def main() -> None:
 
 
 # the other subjects' commands register on `app` when imported
-from segura.cli import analysis, portal  # noqa: E402, F401
+from segura.cli import alerts, analysis, portal  # noqa: E402, F401

@@ -223,33 +223,6 @@ def conflicts_show(
     console.print(score.explain(), highlight=False)
 
 
-@app.command("alerts")
-def alerts_cmd(
-    indicator: Annotated[str, typer.Argument(help="An indicator whose monthly counts are watched.")] = "homicide_victims",
-    level: TerrLevelOpt = "admin2",
-    method: Annotated[Optional[list[str]], typer.Option("--method", help="ears_c1, ears_c2, ears_c3, farrington, negbin (repeat; default all).")] = None,  # noqa: UP045
-    last: Annotated[int, typer.Option("--last", help="Show the alarms of the last N months.")] = 12,
-    as_json: JsonOpt = False,
-    workspace: WorkspaceOpt = None,
-) -> None:
-    """Alerts where violence departs from its pattern: each territory's monthly counts against the
-    improved Farrington method, EARS C1/C2/C3 and a negative binomial model with trend and season."""
-    from segura.warning.aberration import METHODS
-    from segura.warning.run import alerts as run
-
-    ws = _ws(workspace)
-    methods = tuple(method or METHODS)
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown:
-        raise typer.BadParameter(f"unknown method(s) {', '.join(unknown)}; methods: {', '.join(METHODS)}", param_hint="--method")
-    with ws.warehouse(read_only=True) as wh:
-        found = run(wh.con, ws.settings, ws.root, indicator, level=level, methods=methods, last=last)
-    _frame_out(found, as_json, ["period", "territory", "territory_name", "method", "observed", "expected",
-                                "threshold", "score"],
-               f"{indicator}: {len(found):,} alarms in the last {last} months",
-               {"indicator": indicator, "level": level, "methods": list(methods), "last": last})
-
-
 @app.command()
 def deviance(
     indicator: Annotated[str, typer.Argument(help="A rate indicator (count over population).")],

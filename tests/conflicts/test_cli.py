@@ -38,3 +38,26 @@ def test_import_list_show(tmp_path: Path) -> None:
     assert shown.exit_code == 0, shown.output
     doc = json.loads(shown.output)
     assert doc["events"] and doc["escalation"].startswith(f"conflict {top} on 2017-08-31")
+
+
+def test_indicators(tmp_path: Path) -> None:
+    import pytest
+
+    if not PROTESTS.is_dir():
+        pytest.fail(f"the conflict tests need the shared data: {PROTESTS} does not exist", pytrace=False)
+    ws = Workspace.init(tmp_path / "obs", name="Observatorio", country="CR")
+    out = runner.invoke(app, ["conflicts", "import", str(PROTESTS / "iisucr_protestas_costa_rica.csv"),
+                              "-m", "iisucr_cr", "--json", "-w", str(ws.root)])
+    assert out.exit_code == 0, out.output
+    conflicts = json.loads(out.output)["conflicts"]
+    shown = runner.invoke(app, ["conflicts", "indicators", "--on", "2018-12-31", "--json", "-w", str(ws.root)])
+    assert shown.exit_code == 0, shown.output
+    doc = json.loads(shown.output)
+    assert sum(r["conflicts"] for r in doc["by_demand"]) == conflicts
+    assert sum(r["conflicts"] for r in doc["by_month"]) == conflicts
+    assert sum(r["conflicts"] for r in doc["by_territory"]) == conflicts
+    esc = doc["escalation_rate"]
+    assert esc["conflicts"] == conflicts and 0 < esc["reached"] < conflicts
+    assert esc["share"] == esc["reached"] / esc["conflicts"]
+    text = runner.invoke(app, ["conflicts", "indicators", "--on", "2018-12-31", "-w", str(ws.root)])
+    assert text.exit_code == 0 and "escalation rate" in text.output

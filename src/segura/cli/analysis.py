@@ -223,6 +223,38 @@ def conflicts_show(
     console.print(score.explain(), highlight=False)
 
 
+@conflicts_app.command("indicators")
+def conflicts_indicators(
+    on: Annotated[Optional[str], typer.Option("--on", help="Agreements past their deadline as of this date (default: today).")] = None,  # noqa: UP045
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Conflicts by demand, claimant actor type, territory and month; escalation rate; share resolved by
+    agreement; commitments past their deadline."""
+    import datetime as dt
+
+    from segura.conflicts.escalation import conflict_indicators
+    from segura.conflicts.registry import ensure_schema
+    from segura.portal.service import records
+
+    when = dt.date.fromisoformat(on) if on else dt.date.today()
+    ws = _ws(workspace)
+    with ws.warehouse() as wh:
+        ensure_schema(wh.con)
+        found = conflict_indicators(wh.con, when)
+    if as_json:
+        _print_json({"on": str(when), **{k: records(v) if hasattr(v, "columns") else v for k, v in found.items()}})
+        return
+    esc, agr = found["escalation_rate"], found["resolved_by_agreement"]
+    console.print(f"escalation rate: {esc['reached']:,} of {esc['conflicts']:,} conflicts reached escalation or crisis "
+                  f"({esc['share']:.1%}); resolved by agreement: {agr['with_agreement']:,} of {agr['resolved']:,} "
+                  f"({agr['share']:.1%}); commitments past their deadline on {when}: {len(found['overdue_agreements']):,}",
+                  highlight=False)
+    for key, title in (("by_demand", "conflicts by demand"), ("by_actor_type", "conflicts by claimant actor type")):
+        frame = found[key].head(15)
+        _frame_out(frame, False, list(frame.columns), title)
+
+
 @app.command()
 def deviance(
     indicator: Annotated[str, typer.Argument(help="A rate indicator (count over population).")],

@@ -37,6 +37,8 @@ class DemoResult:
     discrepancies: dict[str, Any] = field(default_factory=dict)
     headlines: list[dict[str, Any]] = field(default_factory=list)
     release: Any = None  # the PublishReport of the demo's release
+    conflicts: Any = None  # the ImportReport of the conflict registry's events
+    alerts: Any = None  # the AlertRun of segura.warning.run.detect_alerts
 
     @property
     def adds_up(self) -> bool:
@@ -54,8 +56,10 @@ def run_demo(
     """Create the sample observatory in `directory`, load its three extracts and check the warehouse.
 
     `on_step(source, file, step)` is called as each load moves through its steps (for progress bars).
-    `indicators=False` stops after reconciliation (tests that only need the reconciled warehouse).
+    `indicators=False` leaves out the indicators and the release (tests that only need the reconciled
+    warehouse and the conflict registry).
     """
+    from segura.conflicts import ensure_schema, import_events, load_mapping
     from segura.ingest.population import import_population
     from segura.ingest.territory import import_territories
     from segura.sample import generate_sample, packaged_path
@@ -83,6 +87,15 @@ def run_demo(
     if indicators:
         say("computing the indicator catalogue (disclosure control on) ...")
         result.headlines = ws.compute_catalogue(ws.root / "reports" / "indicators")
+    with ws.warehouse() as wh:  # the conflict registry: Bolivian conflict deaths (Ultimate Consequences, CC BY 4.0)
+        ensure_schema(wh.con)
+        result.conflicts = import_events(wh.con, packaged_path("bo_conflict_deaths.csv"), load_mapping("ucbo_deaths"))
+    say(f"conflict registry: {result.conflicts.summary()}")
+    if indicators:
+        from segura.warning.run import detect_alerts
+
+        say("looking for alerts: each municipality's monthly homicides against its own pattern ...")
+        result.alerts = detect_alerts(ws, last=12)
         say("publishing the open data release (every public view, protected) ...")
         result.release = ws.publish()
     return result

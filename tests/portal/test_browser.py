@@ -28,6 +28,7 @@ import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
 
 from segura.portal.app import create_app
+from segura.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 
@@ -353,3 +354,44 @@ def test_distribution_indicator_page(visit: Visit, lang: str) -> None:
     assert visit.page.locator("#period option").count() > 0, "no period to choose"
     headings = visit.page.locator("h2").all_inner_texts()
     assert [h for h in headings if h.endswith("None")] == []
+
+
+# --- the analyst's alerts ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_analyst_acknowledges_an_alert(visit: Visit, lang: str, demo: Workspace) -> None:
+    """Sign in as an analyst, find the alerts in the menu, read the map and the list, open an alert,
+    write a note and acknowledge it; the page says so and the alert leaves the open list."""
+    from segura.warning.run import detect_alerts
+    from tests.portal.conftest import ANALYST
+
+    detect_alerts(demo, ["homicide_victims"], last=6, deliver=False)
+    page = visit.page
+    visit.goto(f"/{lang}/admin/login")
+    page.fill("#username", ANALYST[0])
+    page.fill("#password", ANALYST[1])
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url(f"**/{lang}/admin")
+    page.locator(f"nav a[href='/{lang}/alerts']").click()
+    page.wait_for_url(f"**/{lang}/alerts")
+    visit.step("alerts")
+    expect(page.locator("svg.map a.area").first).to_be_attached()
+    rows = page.locator("#alerts tbody tr")
+    before = rows.count()
+    assert before > 0
+    link = rows.nth(before - 1).locator("td a").first
+    href = link.get_attribute("href")
+    link.click()
+    page.wait_for_url(f"**{href}")
+    visit.step("alert")
+    note = {"es": "Revisado con la fiscalía", "en": "Checked with the prosecutor"}[lang]
+    page.fill("#note", note)
+    page.locator("#note-form button").click()
+    expect(page.locator("#notes")).to_contain_text(note)
+    page.locator("#ack").click()
+    expect(page.locator("#status")).to_have_text({"es": "reconocida", "en": "acknowledged"}[lang])
+    visit.step("acknowledged")
+    visit.goto(f"/{lang}/alerts")
+    assert page.locator("#alerts tbody tr").count() == before - 1
+    visit.check_offline_and_quiet()

@@ -536,6 +536,17 @@ def demo(
     else:
         console.print("\n[bold red]A load does not add up or was rejected.[/]")
         raise typer.Exit(1)
+    if result.alerts is not None:
+        for name, s in result.alerts.scans.items():
+            from segura.warning.store import AlertStore
+
+            stored = AlertStore.of(result.workspace.root).alerts(indicator=name)
+            high = sum(a["severity"] == "high" for a in stored)
+            console.print(f"\nalerts: {len(stored):,} for {name} in {s.window[0]}..{s.window[-1]} ({high:,} high); "
+                          f"`segura alerts -w {directory}` lists them, the portal shows them to analysts", highlight=False)
+            if not {"farrington", "negbin"} & set(s.alarms["method"]):
+                console.print("  (the improved Farrington method and the negative binomial model need five years of "
+                              "past months; with two years, EARS C1/C2/C3 decide)", highlight=False)
     if result.release is not None:
         rel = result.release
         console.print(f"\nrelease [bold]{rel.release_id}[/] published at {rel.path}: {rel.views:,} views, "

@@ -45,6 +45,8 @@ class ScorePart:
     value: float
     weight: float
     explanation: str
+    # the counts and shares behind `value` (for texts in other languages than the explanation's)
+    facts: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,14 @@ def escalation_score(
     config: ScoreConfig | None = None,
 ) -> EscalationScore:
     """The score of one conflict on a date, with each part's value and explanation."""
+    return score_view(reg.show_conflict(con, conflict_id), on, config)
+
+
+def score_view(view: reg.ConflictView, on: dt.date, config: ScoreConfig | None = None) -> EscalationScore:
+    """The score of a conflict already read (`show_conflict`) on a date: no query, so a caller
+    that reads many conflicts at once can score each on many dates."""
     config = config or ScoreConfig()
-    view = reg.show_conflict(con, conflict_id)
+    conflict_id = int(view.conflict["conflict_id"])
     recent_from = on - dt.timedelta(days=config.recent_days)
     base_from = recent_from - dt.timedelta(days=config.baseline_days)
     recent = [e for e in view.events if recent_from < e["occurred_on"] <= on]
@@ -107,7 +115,14 @@ def escalation_score(
     total = sum(config.weights.values())
     values = {"rising": (rising, rising_text), "confrontation": (confrontation, conf_text),
               "state_force": (force, force_text), "unmet_commitments": (unmet_share, unmet_text)}
-    parts = tuple(ScorePart(name, round(v, 4), config.weights[name] / total, text)
+    facts: dict[str, dict[str, float]] = {
+        "rising": {"recent": n, "baseline": round(b, 4), "recent_days": config.recent_days,
+                   "baseline_days": config.baseline_days},
+        "confrontation": {"recent_share": round(r, 4), "before_share": round(p, 4)},
+        "state_force": {"forced": forced, "recent": n},
+        "unmet_commitments": {"unmet": len(unmet), "due": len(due)},
+    }
+    parts = tuple(ScorePart(name, round(v, 4), config.weights[name] / total, text, facts[name])
                   for name, (v, text) in values.items())
     score = round(sum(p.value * p.weight for p in parts), 4)
     return EscalationScore(conflict_id, on, score, _level(score, config), parts)

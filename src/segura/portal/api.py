@@ -402,6 +402,8 @@ def dcat(request: Request, release: ReleaseQ = None) -> Response:
 def problem(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestError)
     headers = {"Retry-After": "60"} if exc.status == 429 else None
+    if exc.status == 401:
+        headers = {"WWW-Authenticate": 'Basic realm="Segura analysts", charset="UTF-8"'}
     return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
 
 

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from segura import __version__
-from segura.portal import api, pages
+from segura.portal import alerts, api, conflicts, pages
 from segura.portal.auth import Sessions
 from segura.portal.release import Releases
 from segura.portal.security import RateLimiter, SecurityHeaders
@@ -63,7 +63,11 @@ def create_app(root: Path, *, rate_limit: int | None = None) -> FastAPI:
     app.state.limiter = RateLimiter(int(ws.settings["portal.rate_limit"] if rate_limit is None else rate_limit))
     app.state.login_limiter = RateLimiter(10)
     app.include_router(api.router)
+    app.include_router(alerts.api)  # before the pages: /api/v1/alerts.atom is not an indicator
+    app.include_router(conflicts.api)
     app.include_router(pages.router)
+    app.include_router(conflicts.pages)
+    app.include_router(alerts.pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(RequestError)

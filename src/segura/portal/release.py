@@ -13,6 +13,9 @@ control on, and writes them with the territories and the metadata into a new fol
       geo/<level>.geojson boundaries simplified for the map (WGS 84)
       views/<indicator>/<view>.parquet  the query cubes: one table per breakdown, protected
       loads.json          what was loaded (for the administrators' page; no names, no paths)
+      conflicts/          the social conflict registry, when the warehouse has one: conflicts (with
+                          escalation scores), parts, events, actors, agreements, phases (.parquet) and
+                          registry.json (sources and citations, score method, indicators)
 
 A view is an indicator broken down by `period` and some of territory, sex, age and the
 indicator's own disaggregations, at one territory level and one period grain; only the views
@@ -195,6 +198,7 @@ def publish(
         _write_territories(con, ctx, tmp)
         _write_json(tmp / "loads.json", _loads(con))
         _write_json(tmp / "analysis.json", analyses(con, settings, root, chosen, ctx))
+        conflicts = _write_conflicts(con, tmp, today or now.date())
         files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         meta = {
             "id": release_id,
@@ -214,6 +218,7 @@ def publish(
                            "flag": "C"},
             "indicators": [i.id for i in chosen],
             "views": views_meta,
+            "conflicts": conflicts,
             "files": files,
         }
         _write_json(tmp / "release.json", meta)
@@ -408,6 +413,20 @@ def _write_territories(con: Any, ctx: QueryContext, out: Path) -> None:
         })
     for level, features in by_level.items():
         _write_json(out / "geo" / f"{level}.geojson", {"type": "FeatureCollection", "features": features})
+
+
+def _write_conflicts(con: Any, out: Path, on: dt.date) -> dict[str, Any] | None:
+    """conflicts/: the registry as `segura.conflicts.publication` makes it public (None without one)."""
+    from segura.conflicts.publication import public_registry
+
+    registry = public_registry(con, on)
+    if registry is None:
+        return None
+    (out / "conflicts").mkdir()
+    for name, frame in registry.tables().items():
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), out / "conflicts" / f"{name}.parquet")
+    _write_json(out / "conflicts" / "registry.json", registry.about)
+    return {**registry.about["counts"], "sources": [s["citation"] or s["name"] for s in registry.about["sources"]]}
 
 
 def _loads(con: Any) -> list[dict[str, Any]]:

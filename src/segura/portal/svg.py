@@ -9,6 +9,7 @@ links or titles per shape. Class breaks come from mapclassify (PySAL).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import warnings
@@ -166,6 +167,7 @@ CATEGORY_COLOURS = {
                                          ("oscillating", "#c6dbef"), ("historical", "#deebf7"))},
     "no_pattern": "#f0f0f0",
     "much_better": "#1a9850", "as_expected": "#f0f0f0", "much_worse": "#d73027",
+    "alert_high": "#a50f15", "alert_medium": "#fb6a4a", "alert_low": "#fcbba1",  # alerts' severity (Reds)
     "very_high": "#b2182b", "high": "#ef8a62", "medium": "#f7f7f7", "low": "#67a9cf", "very_low": "#2166ac",
 }
 
@@ -275,3 +277,177 @@ def sparkline(values: list[float | None], width: int = 120, height: int = 28) ->
     return (f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" aria-hidden="true" '
             f'xmlns="http://www.w3.org/2000/svg"><polyline points="{coords}" fill="none" stroke="#08519c" '
             f'stroke-width="1.5"/></svg>')
+
+
+def _open(width: int, height: int, title: str, desc: str, ident: str, *, links: bool, cls: str = "chart") -> str:
+    """An SVG's opening with its title and description (named by aria-labelledby/-describedby);
+    a group when it holds links a keyboard reaches, else an image."""
+    role = "group" if links else "img"
+    return (f'<svg class="{cls}" viewBox="0 0 {width} {height}" role="{role}" aria-labelledby="{ident}-title" '
+            f'aria-describedby="{ident}-desc" xmlns="http://www.w3.org/2000/svg">'
+            f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(desc)}</desc>')
+
+
+def bar_chart(rows: Sequence[tuple[str, float, str | None]], *, fmt: Callable[[float | None], str], title: str,
+              desc: str, ident: str, width: int = 640, colour: str = "#08519c") -> str:
+    """Horizontal bars of (label, value, link or None), in the order given; each bar carries its
+    label and value in a title, and is a link when it has one."""
+    if not rows:
+        return ""
+    longest = max(len(label) for label, _, _ in rows)
+    left = min(8 + 7 * min(longest, 32), 240)
+    right, bar, gap = 48, 16, 6
+    height = 8 + len(rows) * (bar + gap)
+    top = max(v for _, v, _ in rows) or 1.0
+    out = [_open(width, height, title, desc, ident, links=any(h for _, _, h in rows))]
+    for i, (label, value, href) in enumerate(rows):
+        y = 4 + i * (bar + gap)
+        w = (width - left - right) * value / top
+        shown = label if len(label) <= 32 else label[:31] + "…"
+        item = (f'<text x="{left - 6}" y="{y + bar - 4}" text-anchor="end" class="tick">{escape(shown)}</text>'
+                f'<rect x="{left}" y="{y}" width="{max(w, 1):.1f}" height="{bar}" fill="{colour}">'
+                f'<title>{escape(label)}: {escape(fmt(value))}</title></rect>'
+                f'<text x="{left + w + 4:.1f}" y="{y + bar - 4}" class="tick">{escape(fmt(value))}</text>')
+        out.append(f'<a href="{escape(href)}" aria-label="{escape(label)}: {escape(fmt(value))}">{item}</a>'
+                   if href else item)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def month_columns(counts: dict[str, float], *, fmt: Callable[[float | None], str], title: str, desc: str,
+                  ident: str, width: int = 640, height: int = 220, colour: str = "#08519c") -> str:
+    """Columns on a continuous month axis ("YYYY-MM" -> value) from the first month to the last;
+    months absent from `counts` are zero. Ticks name years (or months on a short axis)."""
+    months = sorted(m for m in counts if len(m) == 7)
+    if not months:
+        return ""
+    y0, m0 = int(months[0][:4]), int(months[0][5:])
+    y1, m1 = int(months[-1][:4]), int(months[-1][5:])
+    n = (y1 - y0) * 12 + m1 - m0 + 1
+    peak = max(counts.values())
+    top = nice_top(peak)
+    if all(float(v).is_integer() for v in counts.values()) and top % 4:
+        top = 4 * math.ceil(peak / 4)  # whole counts: ticks at quarters are whole numbers too
+    left, right, bottom, up = 44, 16, 30, 10
+    pw, ph = width - left - right, height - bottom - up
+    step = pw / n
+    out = [_open(width, height, title, desc, ident, links=False)]
+    for i in range(5):
+        tick = top * i / 4
+        y = up + ph - ph * tick / top
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e0e0e0"/>'
+                   f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{escape(fmt(tick))}</text>')
+    years = y1 - y0 + 1
+    every = next(s for s in (1, 2, 5, 10, 20, 50, 100) if years / s <= 8)
+    for k in range(n):
+        year, month = y0 + (m0 - 1 + k) // 12, (m0 - 1 + k) % 12 + 1
+        x = left + k * step
+        if n > 24 and month == 1 and year % every == 0:
+            out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{up + ph}" y2="{up + ph + 4}" stroke="#737373"/>'
+                       f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle" class="tick">{year}</text>')
+        elif n <= 24 and (n <= 12 or month % 3 == 1):
+            out.append(f'<text x="{x + step / 2:.1f}" y="{height - 10}" text-anchor="middle" class="tick">'
+                       f'{year}-{month:02d}</text>')
+        value = counts.get(f"{year}-{month:02d}", 0)
+        if value:
+            h = ph * value / top
+            out.append(f'<rect x="{x:.1f}" y="{up + ph - h:.1f}" width="{max(step - 0.4, 1.2):.1f}" height="{h:.1f}" '
+                       f'fill="{colour}"><title>{year}-{month:02d}: {escape(fmt(value))}</title></rect>')
+    out.append(f'<line x1="{left}" x2="{width - right}" y1="{up + ph}" y2="{up + ph}" stroke="#737373"/></svg>')
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One event on a timeline: its day, lane, text (a title), whether it is drawn as forceful
+    (a red diamond), its size (deaths, or 0) and the link to its row."""
+
+    day: dt.date
+    lane: str
+    text: str
+    forceful: bool = False
+    size: float = 0.0
+    href: str | None = None
+
+
+def date_ticks(start: dt.date, end: dt.date, most: int = 7) -> list[tuple[dt.date, str]]:
+    """Ticks between two dates: years, months or days, at most about `most` of them."""
+    days = (end - start).days
+    if days > 3 * 365:
+        every = next(s for s in (1, 2, 5, 10, 20, 50) if (end.year - start.year) / s <= most)
+        first = start.year + 1 + (-(start.year + 1) % every)
+        return [(dt.date(y, 1, 1), str(y)) for y in range(first, end.year + 1, every)]
+    if days > 62:
+        span = (end.year - start.year) * 12 + end.month - start.month
+        every = next(s for s in (1, 2, 3, 6, 12) if span / s <= most)
+        out: list[tuple[dt.date, str]] = []
+        k = start.year * 12 + start.month  # the month after start's (its first day is > start)
+        while True:
+            year, month = divmod(k, 12)
+            day = dt.date(year, month + 1, 1)
+            if day > end:
+                return out
+            if month % every == 0:
+                out.append((day, f"{day:%Y-%m}"))
+            k += 1
+    every = next(s for s in (1, 2, 7, 14, 28) if days / s <= min(most, 6))
+    return [(start + dt.timedelta(days=d), f"{start + dt.timedelta(days=d):%Y-%m-%d}")
+            for d in range(every, days, every)]
+
+
+def timeline(lanes: Sequence[tuple[str, str]], marks: Sequence[Mark], *, title: str, desc: str, ident: str,
+             key: tuple[str, str, str], rules: Sequence[tuple[dt.date, str]] = (), width: int = 640) -> str:
+    """Events on a time axis, one lane per (code, label) of `lanes`: circles, or red diamonds when
+    forceful, larger with `size`; `rules` are dated vertical lines (agreements). `key` labels the
+    circle, the diamond and the rule in the legend. Each mark links to its row when it has `href`."""
+    if not marks:
+        return ""
+    days = [m.day for m in marks] + [d for d, _ in rules]
+    first, last = min(days), max(days)
+    pad = max((last - first).days * 0.04, 10)
+    start, end = first - dt.timedelta(days=pad), last + dt.timedelta(days=pad)
+    longest = max(len(label) for _, label in lanes)
+    left, right, lane_h, up = min(12 + 7 * longest, 170), 16, 30, 8
+    axis = up + lane_h * len(lanes)
+    height = axis + 26
+    span = max((end - start).days, 1)
+
+    def x(day: dt.date) -> float:
+        return left + (width - left - right) * (day - start).days / span
+
+    out = [_open(width, height, title, desc, ident, links=any(m.href for m in marks), cls="chart timeline")]
+    row = {code: i for i, (code, _) in enumerate(lanes)}
+    for i, (_, label) in enumerate(lanes):
+        y = up + lane_h * i + lane_h / 2
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e0e0e0"/>'
+                   f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" class="tick">{escape(label)}</text>')
+    for day, label in date_ticks(start, end):
+        out.append(f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{up}" y2="{axis + 4}" stroke="#f0f0f0"/>'
+                   f'<text x="{x(day):.1f}" y="{axis + 16}" text-anchor="middle" class="tick">{label}</text>')
+    out.append(f'<line x1="{left}" x2="{width - right}" y1="{axis}" y2="{axis}" stroke="#737373"/>')
+    for day, text in rules:
+        out.append(f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{up}" y2="{axis}" stroke="#1a9850" '
+                   f'stroke-width="2" stroke-dasharray="4 3"><title>{escape(text)}</title></line>')
+    for m in sorted(marks, key=lambda m: -m.size):  # small marks drawn last, on top
+        cx, cy = x(m.day), up + lane_h * row[m.lane] + lane_h / 2
+        r = 4 + min(7.0, 2.2 * math.log2(1 + m.size))
+        if m.forceful:
+            shape = (f'<path d="M{cx:.1f},{cy - r - 1:.1f}L{cx + r + 1:.1f},{cy:.1f}L{cx:.1f},{cy + r + 1:.1f}'
+                     f'L{cx - r - 1:.1f},{cy:.1f}Z" fill="#b2182b" fill-opacity="0.85" stroke="#67000d">')
+            end_tag = "</path>"
+        else:
+            shape = (f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}" fill="#08519c" fill-opacity="0.75" '
+                     f'stroke="#08306b">')
+            end_tag = "</circle>"
+        item = f"{shape}<title>{escape(m.text)}</title>{end_tag}"
+        out.append(f'<a href="{escape(m.href)}" aria-label="{escape(m.text)}">{item}</a>' if m.href else item)
+    out.append("</svg>")
+    swatches = [('<circle cx="7" cy="7" r="5" fill="#08519c" fill-opacity="0.75" stroke="#08306b"/>', key[0]),
+                ('<path d="M7,1L13,7L7,13L1,7Z" fill="#b2182b" stroke="#67000d"/>', key[1])]
+    if rules:
+        swatches.append(('<line x1="7" x2="7" y1="0" y2="14" stroke="#1a9850" stroke-width="2" '
+                         'stroke-dasharray="4 3"/>', key[2]))
+    items = "".join(f'<li><svg width="14" height="14" aria-hidden="true">{shape}</svg> {escape(text)}</li>'
+                    for shape, text in swatches)
+    out.append(f'<ul class="series-key">{items}</ul>')
+    return "".join(out)

@@ -3,6 +3,8 @@
 Real territory, population and homicide counts (INEGI, CONAPO; see DATA_LICENSES.md) and
 synthetic extracts from three institutions (police, forensic medicine, prosecutors) of
 the same victims, with a known truth. Used by `segura demo`, the tests and the benchmarks.
+The conflict registry's demo imports deaths in Bolivian political conflict, 1984-2024
+(Ultimate Consequences database, CC BY 4.0; no names).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The data shipped with the sample observatory, and what the generator derives from it.
 
 `data/territory.geojson`, `data/population.csv` and `data/homicides.csv` are reduced from
-INEGI and CONAPO files by scripts/prepare_sample_data.py (see DATA_LICENSES.md).
+INEGI and CONAPO files by scripts/prepare_sample_data.py; `data/bo_conflict_deaths.csv` (the
+conflict registry's demo) from the Ultimate Consequences database by
+scripts/prepare_conflict_sample.py (see DATA_LICENSES.md).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
-DATA_FILES = ("territory.geojson", "population.csv", "homicides.csv", "index.yaml", "deviance.yaml", "covariates.csv")
+DATA_FILES = ("territory.geojson", "population.csv", "homicides.csv", "index.yaml", "deviance.yaml", "covariates.csv",
+              "bo_conflict_deaths.csv")
 SOURCES = ("police", "forensic", "prosecutors")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from segura.cli import app
@@ -14,16 +15,18 @@ runner = CliRunner()
 PROTESTS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "protests"
 
 
-def test_import_list_show(tmp_path: Path) -> None:
-    import pytest
-
+def _imported(tmp_path: Path, file: str, mapping: str, country: str) -> tuple[Workspace, dict]:
+    """A new workspace with one shared protest file imported; the import's JSON report."""
     if not PROTESTS.is_dir():
         pytest.fail(f"the conflict tests need the shared data: {PROTESTS} does not exist", pytrace=False)
-    ws = Workspace.init(tmp_path / "obs", name="Observatorio", country="NI")
-    out = runner.invoke(app, ["conflicts", "import", str(PROTESTS / "iisucr_protestas_nicaragua.csv"),
-                              "-m", "iisucr_ni", "--json", "-w", str(ws.root)])
+    ws = Workspace.init(tmp_path / "obs", name="Observatorio", country=country)
+    out = runner.invoke(app, ["conflicts", "import", str(PROTESTS / file), "-m", mapping, "--json", "-w", str(ws.root)])
     assert out.exit_code == 0, out.output
-    report = json.loads(out.output)
+    return ws, json.loads(out.output)
+
+
+def test_import_list_show(tmp_path: Path) -> None:
+    ws, report = _imported(tmp_path, "iisucr_protestas_nicaragua.csv", "iisucr_ni", "NI")
     assert report["rows_read"] == 449 == report["rows_imported"] + report["rows_rejected"]
     assert len(report["rejections"]) == report["rows_rejected"]
     listed = runner.invoke(app, ["conflicts", "list", "--on", "2017-08-31", "--json", "-w", str(ws.root)])
@@ -41,15 +44,8 @@ def test_import_list_show(tmp_path: Path) -> None:
 
 
 def test_indicators(tmp_path: Path) -> None:
-    import pytest
-
-    if not PROTESTS.is_dir():
-        pytest.fail(f"the conflict tests need the shared data: {PROTESTS} does not exist", pytrace=False)
-    ws = Workspace.init(tmp_path / "obs", name="Observatorio", country="CR")
-    out = runner.invoke(app, ["conflicts", "import", str(PROTESTS / "iisucr_protestas_costa_rica.csv"),
-                              "-m", "iisucr_cr", "--json", "-w", str(ws.root)])
-    assert out.exit_code == 0, out.output
-    conflicts = json.loads(out.output)["conflicts"]
+    ws, report = _imported(tmp_path, "iisucr_protestas_costa_rica.csv", "iisucr_cr", "CR")
+    conflicts = report["conflicts"]
     shown = runner.invoke(app, ["conflicts", "indicators", "--on", "2018-12-31", "--json", "-w", str(ws.root)])
     assert shown.exit_code == 0, shown.output
     doc = json.loads(shown.output)

@@ -27,7 +27,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 
-from segura.conflicts.publication import PARTS, TABLES
+from segura.conflicts.publication import PARTS, TABLES, PublicRegistry
 from segura.conflicts.registry import EVENT_TYPES, PHASES
 from segura.portal.api import (
     PROBLEMS,
@@ -66,17 +66,9 @@ ConflictP = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="Confli
 
 # --- reading a release's registry ---------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Registry:
-    """A release's conflicts/ folder: the tables of `segura.conflicts.publication.TABLES` and about."""
-
-    conflicts: pd.DataFrame  # highest score first, then the most recent
-    parts: pd.DataFrame
-    events: pd.DataFrame
-    actors: pd.DataFrame
-    agreements: pd.DataFrame
-    phases: pd.DataFrame
-    about: dict[str, Any]
+class Registry(PublicRegistry):
+    """A release's conflicts/ folder read back: the same tables (conflicts highest score first,
+    then the most recent), with the look-ups the pages need."""
 
     def source(self, source_id: Any) -> dict[str, Any] | None:
         return next((s for s in self.about["sources"] if s["source_id"] == source_id), None)

@@ -221,20 +221,19 @@ class AlertStore:
     # --- the analyst's work -----------------------------------------------------------------
 
     def acknowledge(self, aid: str, user: str, note: str | None = None) -> None:
-        """Mark an alert as seen by `user` (an analyst), with an optional note."""
-        self.get(aid)
-        with self._db() as db:
-            db.execute("UPDATE alert SET status = 'acknowledged', acknowledged_by = ?, acknowledged_at = ? "
-                       "WHERE alert_id = ? AND status = 'open'", [user, now(), aid])
-        if note:
-            self.add_note(aid, user, note)
+        """Mark an open alert as seen by `user` (an analyst), with an optional note."""
+        self._mark(aid, user, note, "UPDATE alert SET status = 'acknowledged', acknowledged_by = ?, "
+                                    "acknowledged_at = ? WHERE alert_id = ? AND status = 'open'")
 
     def close(self, aid: str, user: str, note: str | None = None) -> None:
         """Close an alert (dealt with); closing also acknowledges it."""
+        self._mark(aid, user, note, "UPDATE alert SET status = 'closed', acknowledged_by = coalesce(acknowledged_by, ?), "
+                                    "acknowledged_at = coalesce(acknowledged_at, ?) WHERE alert_id = ?")
+
+    def _mark(self, aid: str, user: str, note: str | None, sql: str) -> None:
         self.get(aid)
         with self._db() as db:
-            db.execute("UPDATE alert SET status = 'closed', acknowledged_by = coalesce(acknowledged_by, ?), "
-                       "acknowledged_at = coalesce(acknowledged_at, ?) WHERE alert_id = ?", [user, now(), aid])
+            db.execute(sql, [user, now(), aid])
         if note:
             self.add_note(aid, user, note)
 

@@ -7,6 +7,7 @@ import http.server
 import json
 import mailbox
 import math
+import re
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -173,3 +174,16 @@ def test_subscribers_get_each_new_alert_once(tmp_path: Path, webhook: tuple[str,
     assert len(received) == 1 and len(box.keys()) == 1
     log = store.deliveries()
     assert sum(d["ok"] for d in log) == 3 and {d["subscription_id"] for d in log if not d["ok"]} == {dead}
+
+
+def test_weekly_alerts_are_iso_weeks(demo: Workspace) -> None:
+    doc = json.loads(_cli("alerts", "detect", "homicide_victims", "--grain", "week", "--last", "8", "--no-deliver",
+                          "--json", "-w", str(demo.root)))
+    scan = doc["indicators"]["homicide_victims"]
+    assert doc["grain"] == "week" and len(scan["window"]) == 8
+    assert all(re.fullmatch(r"\d{4}-W\d{2}", p) for p in scan["window"])
+    assert scan["alarms"] and {r["period"] for r in scan["alarms"]} <= set(scan["window"])
+    stored = [a for a in json.loads(_cli("alerts", "--json", "-w", str(demo.root)))["data"] if a["grain"] == "week"]
+    assert {(a["territory"], a["period"]) for a in stored} >= {(r["territory"], r["period"]) for r in scan["alarms"]}
+    bad = runner.invoke(app, ["alerts", "detect", "--grain", "day", "-w", str(demo.root)])
+    assert bad.exit_code != 0 and "month or week" in bad.output

@@ -61,7 +61,8 @@ def alerts_detect(
     indicator: Annotated[Optional[list[str]], typer.Argument(help="Indicators whose monthly counts are watched (default: the setting alerts.indicators).")] = None,  # noqa: UP045
     level: Annotated[Optional[str], typer.Option("--level", help="Territory level (default: the setting alerts.level).")] = None,  # noqa: UP045
     method: Annotated[Optional[list[str]], typer.Option("--method", help="ears_c1, ears_c2, ears_c3, farrington, negbin (repeat; default all).")] = None,  # noqa: UP045
-    last: Annotated[int, typer.Option("--last", help="Judge the last N months.")] = 12,
+    last: Annotated[int, typer.Option("--last", help="Judge the last N periods.")] = 12,
+    grain: Annotated[str, typer.Option("--grain", help="month, or week (ISO 8601 weeks; events with a known day).")] = "month",
     no_deliver: Annotated[bool, typer.Option("--no-deliver", help="Store the alerts without sending them to the subscribers.")] = False,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
@@ -76,10 +77,13 @@ def alerts_detect(
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise typer.BadParameter(f"unknown method(s) {', '.join(unknown)}; methods: {', '.join(METHODS)}", param_hint="--method")
-    run = detect_alerts(_ws(workspace), indicator or None, level=level, methods=methods, last=last, deliver=not no_deliver)
+    if grain not in ("month", "week"):
+        raise typer.BadParameter(f"{grain!r}: expected month or week", param_hint="--grain")
+    run = detect_alerts(_ws(workspace), indicator or None, level=level, methods=methods, last=last,
+                        deliver=not no_deliver, grain=grain)
     if as_json:
-        _print_json({"methods": list(methods), "last": last,
-                     "indicators": {k: {"window": s.window, "alarms": records(s.alarms),
+        _print_json({"methods": list(methods), "last": last, "grain": grain,
+                     "indicators": {k: {"window": s.window, "notes": s.notes, "alarms": records(s.alarms),
                                         "new": run.recorded[k].new, "updated": run.recorded[k].updated,
                                         "withdrawn": run.recorded[k].withdrawn} for k, s in run.scans.items()},
                      "delivered": None if run.delivered is None else

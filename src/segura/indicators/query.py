@@ -230,6 +230,7 @@ def victims_fact(ctx: QueryContext) -> ir.Table:
     return v.select(
         territory_code=v.territory_code,
         month=v.event_date.truncate("M").cast("date"),
+        day=v.event_date.cast("date"),  # weekly series (segura.indicators.weekly)
         sex=v.sex.fill_null(UNKNOWN),
         age=v.age,
         iccs_code=v.iccs_code,
@@ -252,6 +253,7 @@ def records_fact(ctx: QueryContext) -> ir.Table:
     return rec.select(
         territory_code=rec.territory_code,
         month=rec.occurred_date.truncate("M").cast("date").fill_null(rec.period_month.cast("date")),
+        day=rec.occurred_date.cast("date"),  # null when the record knows its month only
         sex=rec.sex.fill_null(UNKNOWN),
         age=rec.age,
         iccs_code=rec.iccs_code,

@@ -146,25 +146,47 @@ def conflicts_import(
 ) -> None:
     """Import protest or conflict events with a source mapping: every row imported or rejected with its reasons."""
     from segura.conflicts.importers import import_events, load_mapping
+    from segura.conflicts.places import place_conflicts
     from segura.conflicts.registry import ensure_schema
 
     ws = _ws(workspace)
     with ws.warehouse() as wh:
         ensure_schema(wh.con)
         report = import_events(wh.con, file, load_mapping(mapping))
+        places = place_conflicts(wh.con, ws.settings.country)
     if as_json:
         _print_json({"source": report.source, "rows_read": report.rows_read, "rows_imported": report.rows_imported,
                      "rows_rejected": report.rows_rejected, "events": report.events, "conflicts": report.conflicts,
-                     "rejections": [r.__dict__ if hasattr(r, "__dict__") else r for r in report.rejections]})
+                     "rejections": [r.__dict__ if hasattr(r, "__dict__") else r for r in report.rejections],
+                     "places": places.__dict__})
         return
     console.print(report.summary(), highlight=False)
+    console.print(places.summary(), highlight=False)
     for r in report.rejections[:20]:
         console.print(f"  rejected: {r}", highlight=False)
+
+
+@conflicts_app.command("place")
+def conflicts_place(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
+    """Place the workspace country's conflicts and events in its territories again (after importing
+    territories, or correcting them): codes from the place names, the names not found listed."""
+    from segura.conflicts.places import place_conflicts
+    from segura.conflicts.registry import ensure_schema
+
+    ws = _ws(workspace)
+    with ws.warehouse() as wh:
+        ensure_schema(wh.con)
+        report = place_conflicts(wh.con, ws.settings.country)
+    if as_json:
+        _print_json(report.__dict__)
+        return
+    console.print(report.summary(), highlight=False)
 
 
 @conflicts_app.command("list")
 def conflicts_list(
     phase: Annotated[Optional[str], typer.Option("--phase", help="Only conflicts in this phase.")] = None,  # noqa: UP045
+    territory: Annotated[Optional[str], typer.Option("--territory", help="Only conflicts placed in this territory code or one inside it.")] = None,  # noqa: UP045
     on: Annotated[Optional[str], typer.Option("--on", help="Escalation scores as of this date (YYYY-MM-DD; default: the last event).")] = None,  # noqa: UP045
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
@@ -175,12 +197,21 @@ def conflicts_list(
     import pandas as pd
 
     from segura.conflicts.escalation import escalation_scores
+    from segura.conflicts.places import ensure_places
     from segura.conflicts.registry import ensure_schema, list_conflicts
 
     ws = _ws(workspace)
     with ws.warehouse() as wh:
         ensure_schema(wh.con)
+        ensure_places(wh.con)
         frame = pd.DataFrame(list_conflicts(wh.con, phase=phase))
+        placed = wh.con.execute("SELECT p.conflict_id, p.territory_code, t.parent_code FROM conflict_place p "
+                                "LEFT JOIN territory t ON t.code = p.territory_code").df()
+        if len(frame):
+            frame = frame.merge(placed, on="conflict_id", how="left")
+        if territory is not None:
+            frame = frame[(frame.get("territory_code") == territory) | (frame.get("parent_code") == territory)] \
+                if len(frame) else frame
         last = wh.con.execute("SELECT max(occurred_on) FROM conflict_event").fetchone()
         when = dt.date.fromisoformat(on) if on else (last[0] if last else None)
         scores = escalation_scores(wh.con, when) if when is not None else None
@@ -188,7 +219,8 @@ def conflicts_list(
         frame = frame.merge(scores, on="conflict_id", how="left", suffixes=("", "_score"))
     if "score" in frame.columns:
         frame = frame.sort_values("score", ascending=False, na_position="last")
-    columns = [c for c in ("conflict_id", "title", "phase", "demand_type", "admin1", "score", "level") if c in frame.columns]
+    columns = [c for c in ("conflict_id", "title", "phase", "demand_type", "admin1", "territory_code", "score", "level")
+               if c in frame.columns]
     _frame_out(frame.head(200) if not as_json else frame, as_json, columns, f"conflicts (escalation as of {when})",
                {"on": str(when)})
 

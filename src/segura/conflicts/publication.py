@@ -32,6 +32,7 @@ import duckdb
 import pandas as pd
 
 from segura.conflicts import registry as reg
+from segura.conflicts.places import ensure_places
 from segura.conflicts.escalation import (
     EscalationScore,
     ScoreConfig,
@@ -121,9 +122,10 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 EVENT_COLUMNS = ["event_id", "conflict_id", "occurred_on", "date_precision", "event_type", "type_detail",
-                 "state_response", "forceful", "outcome", "description", "admin1", "admin2", "deaths",
+                 "state_response", "forceful", "outcome", "description", "admin1", "admin2", "territory_code", "deaths",
                  "source_id", "source_record"]
-CONFLICT_COLUMNS = ["conflict_id", "title", "country", "demand_type", "demand_label", "admin1", "admin2", "phase",
+CONFLICT_COLUMNS = ["conflict_id", "title", "country", "demand_type", "demand_label", "admin1", "admin2",
+                    "territory_code", "phase",
                     "intensity", "started_on", "last_event_on", "events", "deaths", "forceful_events", "agreements",
                     "source_id", "as_of", "score", "level", *PARTS]
 AGREEMENT_COLUMNS = ["agreement_id", "conflict_id", "signed_on", "description", "commitment_id", "commitment",
@@ -137,10 +139,13 @@ def public_registry(con: duckdb.DuckDBPyConnection, on: dt.date,
     if not has_registry(con):
         return None
     config = config or ScoreConfig()
-    conflicts = _rows(con, "SELECT c.*, d.label AS demand_label FROM conflict c "
-                           "LEFT JOIN demand_type d ON d.code = c.demand_type ORDER BY c.conflict_id")
-    events = _by_conflict(_rows(con, "SELECT * EXCLUDE (source_rows) FROM conflict_event "
-                                     "ORDER BY conflict_id, occurred_on, event_id"))
+    ensure_places(con)
+    conflicts = _rows(con, "SELECT c.*, d.label AS demand_label, p.territory_code FROM conflict c "
+                           "LEFT JOIN demand_type d ON d.code = c.demand_type "
+                           "LEFT JOIN conflict_place p USING (conflict_id) ORDER BY c.conflict_id")
+    events = _by_conflict(_rows(con, "SELECT e.* EXCLUDE (source_rows), p.territory_code FROM conflict_event e "
+                                     "LEFT JOIN event_place p USING (event_id) "
+                                     "ORDER BY e.conflict_id, e.occurred_on, e.event_id"))
     agreements = _by_conflict(_rows(con, """
         SELECT a.conflict_id, a.agreement_id, a.signed_on, a.description, c.commitment_id,
                c.description AS commitment, c.responsible, c.deadline, c.fulfilled, c.fulfilled_on
@@ -162,7 +167,7 @@ def public_registry(con: duckdb.DuckDBPyConnection, on: dt.date,
         deaths = [e["deaths"] for e in view.events if e["deaths"] is not None]
         rows.append({
             **{k: c[k] for k in ("conflict_id", "title", "country", "demand_type", "demand_label", "admin1", "admin2",
-                                 "phase", "intensity", "started_on", "source_id")},
+                                 "territory_code", "phase", "intensity", "started_on", "source_id")},
             "last_event_on": max((e["occurred_on"] for e in view.events), default=None),
             "events": len(view.events), "deaths": sum(deaths) if deaths else None,
             "forceful_events": sum(e["state_response"] in reg.FORCEFUL_RESPONSES for e in view.events),

@@ -60,6 +60,7 @@ def run_demo(
     warehouse and the conflict registry).
     """
     from segura.conflicts import ensure_schema, import_events, load_mapping
+    from segura.conflicts.places import place_conflicts
     from segura.ingest.population import import_population
     from segura.ingest.territory import import_territories
     from segura.sample import generate_sample, packaged_path
@@ -90,7 +91,9 @@ def run_demo(
     with ws.warehouse() as wh:  # the conflict registry: Bolivian conflict deaths (Ultimate Consequences, CC BY 4.0)
         ensure_schema(wh.con)
         result.conflicts = import_events(wh.con, packaged_path("bo_conflict_deaths.csv"), load_mapping("ucbo_deaths"))
+        places = place_conflicts(wh.con, ws.settings.country)  # Bolivian events in a Mexican demo: none placed, said so
     say(f"conflict registry: {result.conflicts.summary()}")
+    say(places.summary())
     if indicators:
         from segura.warning.run import detect_alerts
 

@@ -92,3 +92,5 @@ def test_only_the_workspace_country_is_placed(ws: Workspace) -> None:
         report = place_conflicts(wh.con, ws.settings.country)
         assert report.events == 0 and report.placed == {}
         assert wh.con.execute("SELECT count(*) FROM event_place").fetchone() == (0,)
+    assert report.elsewhere == {"BO": 168}
+    assert "no conflict of CR to place" in report.summary() and "168 in BO" in report.summary()

@@ -344,6 +344,57 @@ def test_the_api(client: TestClient, release: PublishReport, tables: dict[str, p
     assert ind["overdue_agreements"] == [] and ind["resolved_by_agreement"]["resolved"] == 0
 
 
+def test_the_registry_downloads(client: TestClient, release: PublishReport, tables: dict[str, pd.DataFrame]) -> None:
+    """A journalist takes each table from the downloads page, in every format, and gets what the release holds."""
+    import html
+    import io
+
+    from openpyxl import load_workbook
+
+    page = client.get("/es/downloads").text
+    section = page[page.index('id="conflict-downloads"'):]
+    section = section[:section.index("</table>")]
+    links = [html.unescape(h) for h in re.findall(r'href="([^"]+)"', section)]
+    assert len(links) == 3 * len(TABLES)
+    for href in links:
+        r = client.get(href)
+        assert r.status_code == 200, (href, r.text[:200])
+        assert "attachment" in r.headers["content-disposition"] and "immutable" in r.headers["cache-control"]
+        table = re.search(r"table=(\w+)", href).group(1)  # type: ignore[union-attr]
+        fmt = re.search(r"format=(\w+)", href).group(1)  # type: ignore[union-attr]
+        expected = tables[table]
+        if fmt == "csv":
+            got = pd.read_csv(io.BytesIO(r.content), encoding="utf-8-sig", keep_default_na=False)
+        elif fmt == "parquet":
+            got = pq.read_table(io.BytesIO(r.content)).to_pandas()
+            meta = json.loads(pq.read_schema(io.BytesIO(r.content)).metadata[b"segura"])
+            assert meta["release"] == release.release_id and CITATION in meta["source 1"]
+        else:
+            wb = load_workbook(io.BytesIO(r.content), read_only=True)
+            assert wb.sheetnames == [table, "about"]
+            about = dict(wb["about"].iter_rows(min_row=2, values_only=True))
+            assert about["release"] == release.release_id and CITATION in about["source 1"]
+            assert about["licence"] == "https://creativecommons.org/licenses/by/4.0/"
+            rows = list(wb[table].iter_rows(values_only=True))
+            got = pd.DataFrame(rows[1:], columns=rows[0])
+        assert list(got.columns) == list(expected.columns) and len(got) == len(expected), (table, fmt)
+        if "conflict_id" in expected:
+            assert sorted(got["conflict_id"].astype(int)) == sorted(expected["conflict_id"].astype(int))
+    conflicts = pd.read_csv(io.BytesIO(client.get("/api/v1/conflicts/download").content), encoding="utf-8-sig")
+    assert conflicts["conflict_id"].is_monotonic_increasing  # the registry's order, not the page's
+    assert set(FORBIDDEN).isdisjoint(conflicts.columns)
+    assert client.get("/api/v1/conflicts/download", params={"table": "conflict_source"}).status_code == 422
+    assert client.get("/api/v1/conflicts/download", params={"format": "sdmx-csv"}).status_code == 422
+
+    catalogue = client.get("/api/v1/dcat").json()
+    (registry,) = [d for d in catalogue["dcat:dataset"] if d["dct:identifier"] == "conflict_registry"]
+    assert registry["dct:spatial"] == [{"@id": "http://publications.europa.eu/resource/authority/country/BOL"}]
+    assert any(CITATION in s for s in registry["dct:source"])
+    urls = [d["dcat:downloadURL"]["@id"] for d in registry["dcat:distribution"]]
+    assert len(urls) == 3 * len(TABLES)
+    assert client.get(urls[0].replace("http://testserver", "")).status_code == 200
+
+
 # --- a registry with actors and agreements, and a workspace without one ---------------------------------
 
 @pytest.fixture(scope="module")
@@ -385,6 +436,10 @@ def test_a_release_without_a_registry(other: Path) -> None:
         api = c.get("/api/v1/conflicts", params={"release": first.id})
         assert api.status_code == 404 and "has no conflict registry" in api.json()["detail"]
         assert c.get("/api/v1/conflicts/indicators", params={"release": first.id}).status_code == 404
+        assert c.get("/api/v1/conflicts/download", params={"release": first.id}).status_code == 404
+        assert 'id="conflict-downloads"' not in c.get(f"/en/downloads?release={first.id}").text
+        catalogue = c.get("/api/v1/dcat", params={"release": first.id}).json()
+        assert "conflict_registry" not in [d["dct:identifier"] for d in catalogue["dcat:dataset"]]
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])

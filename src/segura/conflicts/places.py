@@ -39,13 +39,20 @@ class PlaceReport:
     unmatched: list[tuple[str, int, str]] = field(default_factory=list)  # name, events, suggestion
     coarser: list[tuple[str, int, str]] = field(default_factory=list)  # admin2 names placed at admin1 only
     skipped: str = ""
+    elsewhere: dict[str, int] = field(default_factory=dict)  # other country -> its conflicts, left unplaced
 
     def summary(self) -> str:
         if self.skipped:
             return f"territories: {self.skipped}"
+        other = ", ".join(f"{n:,} in {c}" for c, n in sorted(self.elsewhere.items()))
+        if not self.conflicts:
+            return (f"territories ({self.country}): no conflict of {self.country} to place"
+                    + (f" (the registry's conflicts are elsewhere: {other})" if other else ""))
         levels = ", ".join(f"{n:,} to {level}" for level, n in sorted(self.placed.items()))
         out = (f"territories ({self.country}): {sum(self.placed.values()):,} of {self.events:,} events placed "
                f"({levels or 'none'}); {self.conflicts_placed:,} of {self.conflicts:,} conflicts")
+        if other:
+            out += f"; not placed, of other countries: {other}"
         if self.unmatched:
             shown = "; ".join(f"{name!r} x{n}" + (f" ({hint})" if hint else "") for name, n, hint in self.unmatched[:10])
             out += f"; not found: {shown}"
@@ -58,6 +65,11 @@ class PlaceReport:
 def ensure_places(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in _DDL:
         con.execute(ddl)
+
+
+def has_places(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse holds the place tables (made by the first import or `segura conflicts place`)."""
+    return _has(con, "conflict_place") and _has(con, "event_place")
 
 
 def place_conflicts(con: duckdb.DuckDBPyConnection, country: str) -> PlaceReport:
@@ -101,6 +113,8 @@ def place_conflicts(con: duckdb.DuckDBPyConnection, country: str) -> PlaceReport
         "JOIN conflict c USING (conflict_id) WHERE c.country = ?", [country]).fetchall()
     conflicts = con.execute("SELECT conflict_id, admin1, admin2 FROM conflict WHERE country = ?", [country]).fetchall()
     report.events, report.conflicts = len(events), len(conflicts)
+    report.elsewhere = dict(con.execute(
+        "SELECT country, count(*) FROM conflict WHERE country IS DISTINCT FROM ? GROUP BY country", [country]).fetchall())
     missing: Counter[str] = Counter()
     partial: Counter[str] = Counter()
     event_rows, conflict_rows = [], []

@@ -32,13 +32,13 @@ import duckdb
 import pandas as pd
 
 from segura.conflicts import registry as reg
-from segura.conflicts.places import ensure_places
 from segura.conflicts.escalation import (
     EscalationScore,
     ScoreConfig,
     conflict_indicators,
     score_view,
 )
+from segura.conflicts.places import has_places
 
 TABLES = ("conflicts", "parts", "events", "actors", "agreements", "phases")
 PARTS = ("rising", "confrontation", "state_force", "unmet_commitments")
@@ -132,6 +132,17 @@ AGREEMENT_COLUMNS = ["agreement_id", "conflict_id", "signed_on", "description", 
                      "responsible", "deadline", "fulfilled", "fulfilled_on", "overdue_days"]
 
 
+_CONFLICTS_PLACED = ("SELECT c.*, d.label AS demand_label, p.territory_code FROM conflict c "
+                     "LEFT JOIN demand_type d ON d.code = c.demand_type "
+                     "LEFT JOIN conflict_place p USING (conflict_id) ORDER BY c.conflict_id")
+_CONFLICTS_UNPLACED = ("SELECT c.*, d.label AS demand_label, CAST(NULL AS VARCHAR) AS territory_code FROM conflict c "
+                       "LEFT JOIN demand_type d ON d.code = c.demand_type ORDER BY c.conflict_id")
+_EVENTS_PLACED = ("SELECT e.* EXCLUDE (source_rows), p.territory_code FROM conflict_event e "
+                  "LEFT JOIN event_place p USING (event_id) ORDER BY e.conflict_id, e.occurred_on, e.event_id")
+_EVENTS_UNPLACED = ("SELECT e.* EXCLUDE (source_rows), CAST(NULL AS VARCHAR) AS territory_code FROM conflict_event e "
+                    "ORDER BY e.conflict_id, e.occurred_on, e.event_id")
+
+
 def public_registry(con: duckdb.DuckDBPyConnection, on: dt.date,
                     config: ScoreConfig | None = None) -> PublicRegistry | None:
     """The registry's public tables, or None when the warehouse has no conflict. `on` (the
@@ -139,13 +150,11 @@ def public_registry(con: duckdb.DuckDBPyConnection, on: dt.date,
     if not has_registry(con):
         return None
     config = config or ScoreConfig()
-    ensure_places(con)
-    conflicts = _rows(con, "SELECT c.*, d.label AS demand_label, p.territory_code FROM conflict c "
-                           "LEFT JOIN demand_type d ON d.code = c.demand_type "
-                           "LEFT JOIN conflict_place p USING (conflict_id) ORDER BY c.conflict_id")
-    events = _by_conflict(_rows(con, "SELECT e.* EXCLUDE (source_rows), p.territory_code FROM conflict_event e "
-                                     "LEFT JOIN event_place p USING (event_id) "
-                                     "ORDER BY e.conflict_id, e.occurred_on, e.event_id"))
+    # The release reads the warehouse read-only: a registry imported before conflicts were placed
+    # has no place tables, and its conflicts are published without a territory code.
+    placed = has_places(con)
+    conflicts = _rows(con, _CONFLICTS_PLACED if placed else _CONFLICTS_UNPLACED)
+    events = _by_conflict(_rows(con, _EVENTS_PLACED if placed else _EVENTS_UNPLACED))
     agreements = _by_conflict(_rows(con, """
         SELECT a.conflict_id, a.agreement_id, a.signed_on, a.description, c.commitment_id,
                c.description AS commitment, c.responsible, c.deadline, c.fulfilled, c.fulfilled_on

@@ -344,6 +344,63 @@ def conflict_indicators_api(request: Request, release: ReleaseQ = None) -> Respo
                            pinned=release is not None)
 
 
+TableQ = Annotated[Literal[TABLES], Query(description="Which table: conflicts (one row each, with the escalation score), "  # type: ignore[valid-type]
+                                          "parts (the score's parts), events, actors, agreements (one row per "
+                                          "commitment) or phases (the phase history).")]
+TableFormat = Literal["csv", "xlsx", "parquet"]
+TABLE_MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def about_rows(reg: Registry, r: Release, table: str, licence: str) -> list[tuple[str, str]]:
+    """What a downloaded table says about itself: release, sources with their citations, the score."""
+    rows = [("table", table), ("release", r.id), ("published_on", str(reg.about["published_on"])),
+            ("licence", licence)]
+    rows += [(f"source {s['source_id']}", f"{s['citation'] or s['name']} (as of {s['as_of']}; {s['rows_imported']} "
+                                           f"of {s['rows_read']} rows imported)") for s in reg.about["sources"]]
+    rows += [("score", json.dumps(reg.about["score"], ensure_ascii=False, default=str))]
+    return rows
+
+
+def table_bytes(reg: Registry, r: Release, table: str, fmt: str, licence: str) -> bytes:
+    """One registry table as CSV (UTF-8 with BOM), XLSX (with an 'about' sheet) or Parquet (about in metadata)."""
+    import tempfile
+
+    import pyarrow as pa
+
+    from segura.store.export import write_csv, write_xlsx_sheets
+
+    frame: pd.DataFrame = getattr(reg, table)
+    if table == "conflicts":  # the registry's own order, not the page's
+        frame = frame.sort_values("conflict_id")
+    header = [str(c) for c in frame.columns]
+    data = [[rec[h] for h in header] for rec in records(frame)]
+    about = about_rows(reg, r, table, licence)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"out.{fmt}"
+        if fmt == "csv":
+            write_csv(path, header, data)
+        elif fmt == "xlsx":
+            write_xlsx_sheets(path, [(table, header, data), ("about", ["field", "value"], about)])
+        else:
+            arrow = pa.Table.from_pandas(frame, preserve_index=False)
+            meta = {"segura": json.dumps(dict(about), ensure_ascii=False)}
+            pq.write_table(arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), **meta}), path)
+        return path.read_bytes()
+
+
+@api.get("/conflicts/download", summary="Download a table of the conflict registry as CSV, XLSX or Parquet",
+         response_class=Response, responses={200: {"content": {m: {} for m in TABLE_MEDIA.values()}}})
+def conflicts_download(request: Request, table: TableQ = "conflicts", format: TableFormat = "csv",  # noqa: A002
+                       release: ReleaseQ = None) -> Response:
+    r = _release(request, release)
+    reg = _require(r)
+    return cached_response(request, ("conflicts-download", r.id, table, format),
+                           lambda: table_bytes(reg, r, table, format, request.app.state.settings["portal.license"]),
+                           media=TABLE_MEDIA[format],
+                           pinned=release is not None, filename=f"conflicts_{table}_{r.id}.{format}")
+
+
 @api.get("/conflicts/{conflict_id}", summary="A conflict: actors, timeline of events, agreements and commitments, "
          "phase history, and its escalation score with every part")
 def conflict_api(request: Request, conflict_id: ConflictP, lang: Lang = "en", release: ReleaseQ = None) -> Response:

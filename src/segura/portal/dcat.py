@@ -1,7 +1,8 @@
 """The release as a DCAT 3 catalogue in JSON-LD (W3C Data Catalog Vocabulary; DCAT-AP field names).
 
 One dcat:Dataset per indicator, with titles and descriptions tagged es and en, its temporal and
-spatial coverage, and one dcat:Distribution per download format of its main breakdown.
+spatial coverage, and one dcat:Distribution per download format of its main breakdown; and one for
+the social conflict registry (when the release has one), a distribution per table and format.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ def catalogue(r: Release, base: str, settings: Any) -> dict[str, Any]:
             "dct:publisher": publisher,
             "dcat:distribution": distributions,
         })
+    registry = _conflict_dataset(r, base, settings, publisher)
+    if registry:
+        datasets.append(registry)
     return {
         "@context": CONTEXT,
         "@type": "dcat:Catalog",
@@ -85,6 +89,43 @@ def catalogue(r: Release, base: str, settings: Any) -> dict[str, Any]:
         "dct:license": {"@id": settings["portal.license"]},
         "foaf:homepage": {"@id": f"{base}/"},
         "dcat:dataset": datasets,
+    }
+
+
+def _conflict_dataset(r: Release, base: str, settings: Any, publisher: dict[str, Any]) -> dict[str, Any] | None:
+    """The social conflict registry as one dataset: a distribution per table and format, its sources cited."""
+    from segura.conflicts.publication import TABLES
+    from segura.portal.conflicts import TABLE_MEDIA, registry_of
+
+    reg = registry_of(r)
+    if reg is None:
+        return None
+    countries = sorted({c for s in reg.about["sources"] for c in s["countries"]})
+    return {
+        "@type": "dcat:Dataset",
+        "@id": f"{base}/api/v1/conflicts?release={r.id}",
+        "dct:identifier": "conflict_registry",
+        "dct:title": [{"@value": "Registro de conflictos sociales", "@language": "es"},
+                      {"@value": "Social conflict registry", "@language": "en"}],
+        "dct:description": [
+            {"@value": "Conflictos sociales con sus actores, demandas, eventos y respuestas del Estado, acuerdos y "
+                       "compromisos, fases y una puntuación de escalada con sus partes.", "@language": "es"},
+            {"@value": "Social conflicts with their actors, demands, events and the state's responses, agreements and "
+                       "commitments, phases and an escalation score with its parts.", "@language": "en"}],
+        "dcat:keyword": ["social conflict", "protest", "early warning"],
+        "dct:issued": {"@value": r.meta["published_at"], "@type": "xsd:dateTime"},
+        "dct:spatial": [{"@id": f"http://publications.europa.eu/resource/authority/country/{_iso3(c)}"}
+                        for c in countries],
+        "dct:source": [s["citation"] or s["name"] for s in reg.about["sources"]],
+        "dct:publisher": publisher,
+        "dcat:distribution": [{
+            "@type": "dcat:Distribution",
+            "dct:title": f"{table} ({fmt.upper()})",
+            "dcat:downloadURL": {"@id": f"{base}/api/v1/conflicts/download?table={table}&format={fmt}&release={r.id}"},
+            "dcat:mediaType": media.split(";")[0],
+            "dct:format": fmt.upper(),
+            "dct:license": {"@id": settings["portal.license"]},
+        } for table in TABLES for fmt, media in TABLE_MEDIA.items()],
     }
 
 

@@ -186,6 +186,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "all_alerts": ("Todas las alertas", "All alerts"),
     # --- social conflict registry (portal/conflicts.py) ---
     "conflicts": ("Conflictos sociales", "Social conflicts"),
+    "conflict_downloads": ("Registro de conflictos sociales: tablas", "Social conflict registry: tables"),
+    "conflict_downloads_lead": ("Cada tabla del registro, tal como se publicó, con las citas de sus fuentes.",
+                                "Each table of the registry as published, with its sources' citations."),
+    "conflict_table_conflicts": ("Conflictos (con la puntuación de escalada)", "Conflicts (with the escalation score)"),
+    "conflict_table_parts": ("Partes de la puntuación de escalada", "Parts of the escalation score"),
+    "conflict_table_events": ("Eventos", "Events"),
+    "conflict_table_actors": ("Actores", "Actors"),
+    "conflict_table_agreements": ("Acuerdos y compromisos", "Agreements and commitments"),
+    "conflict_table_phases": ("Historial de fases", "Phase history"),
     "conflict_lead": ("Registro de conflictos sociales: demandas, actores, eventos con la respuesta del Estado, acuerdos y "
                       "compromisos, fases, y una puntuación de escalada transparente. Primero los de mayor puntuación.",
                       "The social conflict registry: demands, actors, events with the state's response, agreements and "

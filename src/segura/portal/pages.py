@@ -419,7 +419,21 @@ def downloads_page(request: Request, lang: LangP, release: Annotated[str | None,
         for method, op in ops.items():
             fields = [(p["name"], p.get("in", ""), p.get("description", "")) for p in op.get("parameters", [])]
             endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""), "params": fields})
-    return render(request, lang, "downloads.html", release=r, items=items, endpoints=endpoints)
+    return render(request, lang, "downloads.html", release=r, items=items, endpoints=endpoints,
+                  conflict_tables=_conflict_tables(r, lang))
+
+
+def _conflict_tables(r: Release, lang: str) -> list[dict[str, Any]]:
+    """The conflict registry's tables with their download links (none when the release has no registry)."""
+    from segura.conflicts.publication import TABLES
+    from segura.portal.conflicts import registry_of  # the conflict pages import this module
+
+    if registry_of(r) is None:
+        return []
+    return [{"id": table, "name": t(f"conflict_table_{table}", lang),
+             "links": [(label, "/api/v1/conflicts/download?" + urlencode([("table", table), ("format", f), ("release", r.id)]))
+                       for f, label in (("csv", "CSV"), ("xlsx", "XLSX"), ("parquet", "Parquet"))]}
+            for table in TABLES]
 
 
 @router.get("/{lang}/releases", response_class=HTMLResponse)

@@ -167,7 +167,8 @@ def test_dcat_catalogue(client: TestClient) -> None:
     assert r.headers["content-type"].startswith("application/ld+json")
     doc = r.json()
     assert doc["@type"] == "dcat:Catalog" and doc["@context"]["dcat"] == "http://www.w3.org/ns/dcat#"
-    assert [d["dct:identifier"] for d in doc["dcat:dataset"]] == INDICATORS
+    # one dataset per indicator, then the demo's conflict registry (tested in test_conflicts.py)
+    assert [d["dct:identifier"] for d in doc["dcat:dataset"]] == [*INDICATORS, "conflict_registry"]
     ds = doc["dcat:dataset"][1]
     assert {t["@language"] for t in ds["dct:title"]} == {"es", "en"}
     assert ds["dct:spatial"]["@id"].endswith("/MEX")

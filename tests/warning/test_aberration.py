@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import statsmodels.api as sm
 from numpy.testing import assert_allclose
+from scipy import stats
 
 from segura.warning.aberration import detect, evaluate, simulate
 
@@ -53,11 +56,11 @@ def farrington_window(t: int, per_year: int, w: int) -> tuple[np.ndarray, np.nda
 
 
 @pytest.mark.parametrize(("freq", "per_year", "w"), [("month", 12, 1), ("week", 52, 3)])
-def test_farrington_against_statsmodels(freq: str, per_year: int, w: int) -> None:
-    sim = simulate(3, 7 * per_year, freq, seed=3)  # type: ignore[arg-type]
+@pytest.mark.parametrize("mean", [10.0, 0.4])  # 0.4: a small municipality, levels without a single case
+def test_farrington_against_statsmodels(freq: str, per_year: int, w: int, mean: float) -> None:
+    sim = simulate(3, 7 * per_year, freq, seed=3, mean=mean)  # type: ignore[arg-type]
     d = detect(sim.counts, freq=freq, methods=("farrington",))  # type: ignore[arg-type]
-    t = 6 * per_year + 5
-    for i in range(3):
+    for i, t in itertools.product(range(3), (5 * per_year + w, 6 * per_year + 5, 7 * per_year - 1)):
         s, X = farrington_window(t, per_year, w)
         y = sim.counts[i, s].astype(float)
         fit = sm.GLM(y, X, family=sm.families.Poisson()).fit()
@@ -69,7 +72,14 @@ def test_farrington_against_statsmodels(freq: str, per_year: int, w: int) -> Non
         gamma *= len(y) / gamma.sum()
         refit = sm.GLM(y, X, family=sm.families.Poisson(), var_weights=gamma).fit()
         expected = float(np.exp(refit.params[0]))
-        assert d.expected["farrington"][i, t] == pytest.approx(expected, rel=1e-6)
+        assert d.expected["farrington"][i, t] == pytest.approx(expected, rel=1e-6, abs=1e-9)
+        mu = refit.mu
+        phi = max(1.0, float(np.sum(gamma * (y - mu) ** 2 / mu)) / (len(y) - X.shape[1]))
+        if phi > 1:
+            want = stats.nbinom.ppf(0.99, expected / (phi - 1), 1 / phi)
+        else:
+            want = stats.poisson.ppf(0.99, expected)
+        assert d.threshold["farrington"][i, t] == want
 
 
 def test_negbin_against_statsmodels() -> None:

@@ -197,50 +197,51 @@ def ears(
 def _irls(
     y: Array,
     X: Array,
-    prior: Array | None = None,
     nb_alpha: Array | None = None,
+    mu0: Array | None = None,
     n_iter: int = 25,
     tol: float = 1e-8,
-) -> tuple[Array, Array]:
+) -> Array:
     """Log-link Poisson (or NB with fixed alpha per series) IRLS for many series on one design X.
 
-    y: (S, n); X: (n, p); prior weights (S, n). Returns coefficients (S, p) and the final
-    (X' W X)^-1 (S, p, p). X' W X is one matrix product W @ (x_i x_i') over all series.
+    y: (S, n); X: (n, p); mu0 (S, n) a starting mean (a fit of nearly the
+    same data: it saves iterations, the maximum likelihood it reaches is the same). Returns the
+    coefficients (S, p). X' W X is one matrix product
+    W @ (x_i x_i') over all series. A series stops once its coefficients move less than `tol`:
+    one series without a maximum (all zeros) does not keep the others iterating.
     """
     n_s, n = y.shape
     p = X.shape[1]
     xx = np.einsum("ip,iq->ipq", X, X).reshape(n, p * p)
-    prior = np.ones_like(y) if prior is None else prior
-    mu = y + 0.1
+    mu = y + 0.1 if mu0 is None else np.array(mu0, dtype=np.float64)
     eta = np.log(mu)
     beta = np.zeros((n_s, p))
     ridge = 1e-10 * np.eye(p)
-    inv = np.zeros((n_s, p, p))
+    active = np.arange(n_s)
     for _ in range(n_iter):
-        z = eta + (y - mu) / mu
-        w = prior * mu
+        every = active.size == n_s  # no copies while all iterate
+        ya, ea, ma = (y, eta, mu) if every else (y[active], eta[active], mu[active])
+        w = ma
         if nb_alpha is not None:
-            w = w / (1.0 + nb_alpha[:, None] * mu)
-        a = (w @ xx).reshape(n_s, p, p) + ridge
-        b = (w * z) @ X
+            w = w / (1.0 + nb_alpha[active, None] * ma)
+        a = (w @ xx).reshape(-1, p, p) + ridge
+        b = (w * (ea + (ya - ma) / ma)) @ X
         new = np.linalg.solve(a, b[..., None])[..., 0]
-        done = np.abs(new - beta).max() < tol
-        beta = new
-        eta = np.clip(beta @ X.T, -30, 30)
-        mu = np.exp(eta)
-        if done:
+        moved = np.abs(new - beta[active]).max(axis=1)
+        beta[active] = new
+        e = np.clip(new @ X.T, -30, 30)
+        eta[active] = e
+        mu[active] = np.exp(e)
+        active = active[moved >= tol]
+        if not active.size:
             break
-    w = prior * mu
-    if nb_alpha is not None:
-        w = w / (1.0 + nb_alpha[:, None] * mu)
-    inv = np.linalg.inv((w @ xx).reshape(n_s, p, p) + ridge)
-    return beta, inv
+    return beta
 
 
 def _upper_quantile(mu: Array, phi: Array, alpha: float) -> Array:
     """(1 - alpha) quantile of a NB with mean mu and variance phi mu (Poisson where phi <= 1)."""
     q = stats.poisson.ppf(1 - alpha, mu)
-    nb = phi > 1 + 1e-9
+    nb = (phi > 1 + 1e-9) & (mu > 0)  # a mean of 0 (no case in the level): the threshold is 0 either way
     if nb.any():
         size = mu[nb] / (phi[nb] - 1)
         q[nb] = stats.nbinom.ppf(1 - alpha, size, 1 / phi[nb])
@@ -300,36 +301,94 @@ def farrington(
     n_s, n_t = y.shape
     w_ = (3 if per_year == 52 else 1) if w is None else w
     out = [np.full_like(y, np.nan) for _ in range(4)]
+    slope: Array | None = None  # the previous period's trend: nearly this one's, Newton starts there
     for t in range(b * per_year + w_, n_t):
         s, X = farrington_design(t, per_year, b, w_)
         ref = y[:, s]
         n, p = X.shape
-        beta, inv = _irls(ref, X)
-        mu = np.exp(np.clip(beta @ X.T, -30, 30))
-        phi = np.maximum(1.0, ((ref - mu) ** 2 / mu).sum(axis=1) / (n - p))
+        groups = np.column_stack([1.0 - X[:, 2:].sum(axis=1), X[:, 2:]])  # level 0 .. 9
+        x = X[:, 1]
+        level0, mu, slope = _groups_and_trend(ref, groups, x, start=slope)
+        phi = np.maximum(1.0, _pearson(ref, mu).sum(axis=1) / (n - p))
         if reweight:
-            hat = mu * (
-                (inv.reshape(n_s, p * p)) @ np.einsum("ip,iq->ipq", X, X).reshape(n, p * p).T
-            )
-            r = (
-                1.5
-                * (ref ** (2 / 3) - mu ** (2 / 3))
-                / (mu ** (1 / 6) * np.sqrt(phi[:, None] * np.clip(1 - hat, 1e-12, None)))
-            )
+            hat = _hat(mu, groups, x)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = 1.5 * (ref ** (2 / 3) - mu ** (2 / 3)) / (mu ** (1 / 6) * np.sqrt(phi[:, None] * np.clip(1 - hat, 1e-12, None)))
+            r = np.where(mu > 0, r, 0.0)  # a level without counts: fitted 0, observed 0
             gamma = np.where(r > weights_threshold, 1.0 / np.maximum(r, 1e-12) ** 2, 1.0)
             gamma = gamma * n / gamma.sum(axis=1, keepdims=True)
-            beta, inv = _irls(ref, X, prior=gamma)
-            mu = np.exp(np.clip(beta @ X.T, -30, 30))
-            phi = np.maximum(1.0, (gamma * (ref - mu) ** 2 / mu).sum(axis=1) / (n - p))
-        x0 = np.zeros(p)
-        x0[0] = 1.0  # t itself: trend 0, level 0
-        expected = np.exp(np.clip(beta @ x0, -30, 30))
+            level0, mu, _ = _groups_and_trend(ref, groups, x, prior=gamma, start=slope)
+            phi = np.maximum(1.0, (gamma * _pearson(ref, mu)).sum(axis=1) / (n - p))
+        expected = level0  # t itself: trend 0, level 0
         threshold = _upper_quantile(expected, phi, alpha)
         out[0][:, t] = expected
         out[1][:, t] = threshold
         out[2][:, t] = _score(y[:, t], expected, threshold)
         out[3][:, t] = phi
     return out[0], out[1], out[2], out[3]
+
+
+def _groups_and_trend(
+    y: Array, groups: Array, x: Array, prior: Array | None = None, start: Array | None = None,
+    n_iter: int = 50, tol: float = 1e-10,
+) -> tuple[Array, Array, Array]:
+    """Poisson log-linear fit, for many series, of one intercept per level and a common slope on x.
+
+    This is the GLM of the improved Farrington method (intercept + trend + 9 level dummies: the
+    same model, parametrised by level). Written by hand because the structure gives the answer
+    almost in closed form, where a general IRLS (statsmodels, or `_irls`) solves an 11 x 11
+    system per series and iteration: for a slope b, each level's intercept is
+    log(sum prior y / sum prior exp(b x)) over its periods, and b is where the profile score
+    sum_g [sum prior x y - Y_g * mean_g(x)] vanishes, a concave problem solved by Newton's method.
+    y, prior: (S, n); groups: (n, k) 0/1; x: (n,). Returns the fitted mean at level 0 and x = 0
+    (S,), the fitted means (S, n) and the slopes (S,). A level without counts gets mean 0 (its
+    maximum likelihood intercept is minus infinity).
+    """
+    weighted = y if prior is None else prior * y
+    counts = weighted @ groups  # Y_g
+    cross = (weighted * x) @ groups
+    b = np.zeros(y.shape[0]) if start is None else start.copy()
+    for _ in range(n_iter):
+        e = np.exp(np.clip(b[:, None] * x, -30, 30))
+        if prior is not None:
+            e = prior * e
+        s0, s1, s2 = e @ groups, (e * x) @ groups, (e * x * x) @ groups
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m1 = np.where(s0 > 0, s1 / s0, 0.0)
+            m2 = np.where(s0 > 0, s2 / s0, 0.0)
+        score = (cross - counts * m1).sum(axis=1)
+        information = (counts * (m2 - m1**2)).sum(axis=1)
+        step = np.clip(np.where(information > 0, score / np.where(information > 0, information, 1.0), 0.0), -2, 2)
+        b = b + step
+        if np.abs(step).max() < tol:
+            break
+    e = np.exp(np.clip(b[:, None] * x, -30, 30))
+    s0 = (e if prior is None else prior * e) @ groups
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = np.where(s0 > 0, counts / s0, 0.0)  # exp(intercept) per level
+    return level[:, 0], (level @ groups.T) * e, b
+
+
+def _pearson(y: Array, mu: Array) -> Array:
+    """(y - mu)^2 / mu, 0 where the fitted mean is 0 (and so is y)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mu > 0, (y - mu) ** 2 / mu, 0.0)
+
+
+def _hat(mu: Array, groups: Array, x: Array) -> Array:
+    """Diagonal of the Poisson GLM's hat matrix W^1/2 Z (Z'WZ)^-1 Z' W^1/2 for Z = [levels, x].
+
+    Z'WZ = [[diag(D), c], [c', e]] with D_g = sum_g mu, c_g = sum_g mu x, e = sum mu x^2; by the
+    block inverse, for a period of level g: h = mu (1 / D_g + (x - c_g / D_g)^2 / schur), schur =
+    e - sum_g c_g^2 / D_g. The same leverages as with the intercept and dummies (same column space).
+    """
+    d, c = mu @ groups, (mu * x) @ groups
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = np.where(d > 0, c / d, 0.0)
+        inv_d = np.where(d > 0, 1.0 / d, 0.0)
+        schur = (mu * x * x).sum(axis=1) - (c * centre).sum(axis=1)
+        inv_schur = np.where(schur > 0, 1.0 / schur, 0.0)
+    return mu * ((inv_d @ groups.T) + (x - centre @ groups.T) ** 2 * inv_schur[:, None])
 
 
 # --- Negative binomial GLM with trend and seasonality -----------------------------------------
@@ -360,13 +419,13 @@ def negbin(
         s = np.arange(t0 - years * per_year, t0)
         X = negbin_design(s, t0, per_year)
         ref = y[:, s]
-        nb_alpha = None
-        for _ in range(n_iter):
-            beta, _inv = _irls(ref, X, nb_alpha=nb_alpha)
+        nb_alpha, mu = None, None
+        for _ in range(n_iter):  # each fit starts from the last one's means
+            beta = _irls(ref, X, nb_alpha=nb_alpha, mu0=mu)
             mu = np.exp(np.clip(beta @ X.T, -30, 30))
             nb_alpha = np.maximum(((ref - mu) ** 2 - mu).sum(axis=1) / (mu**2).sum(axis=1), 1e-6)
         assert nb_alpha is not None
-        beta, _inv = _irls(ref, X, nb_alpha=nb_alpha)
+        beta = _irls(ref, X, nb_alpha=nb_alpha, mu0=mu)
         ahead = np.arange(t0, min(t0 + per_year, n_t))
         expected = np.exp(np.clip(beta @ negbin_design(ahead, t0, per_year).T, -30, 30))
         phi = 1.0 + nb_alpha[:, None] * expected

@@ -1,4 +1,4 @@
-"""Benchmark and figures: Mexico City's geolocated incidents through segura.territorial.points.
+"""Benchmark and figures: Mexico City's geolocated incidents through segura.territorial.points and .nearrepeat.
 
 Data: ../shared/data/cdmx (SSP-CDMX via hoyodecrimen, GPL-3; see its SOURCE.txt): 132,692 high-impact
 incidents 2013-01 ... 2016-09 with the police quadrant each was recorded in, 847 quadrant polygons
@@ -64,13 +64,8 @@ def main() -> None:
     args = parser.parse_args()
     import geopandas as gpd
 
-    from segura.territorial.points import (
-        assign,
-        grid_hotspots,
-        kernel_density,
-        knox,
-        near_repeat_table,
-    )
+    from segura.territorial.nearrepeat import knox, near_repeat_table
+    from segura.territorial.points import assign, grid_hotspots, kernel_density
 
     if not (CDMX / "crime-lat-long_2013_2016.csv.gz").is_file():
         raise SystemExit(f"Mexico City's data are not at {CDMX}")

@@ -21,6 +21,7 @@ from numpy.testing import assert_allclose
 from shapely.geometry import Point, box
 
 from segura.errors import SeguraError
+from segura.territorial.nearrepeat import knox, near_repeat_table
 from segura.territorial.points import (
     BORDER,
     GRID_COLUMNS,
@@ -32,8 +33,6 @@ from segura.territorial.points import (
     assign,
     grid_hotspots,
     kernel_density,
-    knox,
-    near_repeat_table,
 )
 
 CDMX = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cdmx"

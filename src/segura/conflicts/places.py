@@ -54,12 +54,14 @@ class PlaceReport:
         if other:
             out += f"; not placed, of other countries: {other}"
         if self.unmatched:
-            shown = "; ".join(f"{name!r} x{n}" + (f" ({hint})" if hint else "") for name, n, hint in self.unmatched[:10])
-            out += f"; not found: {shown}"
+            out += f"; not found: {_listed(self.unmatched)}"
         if self.coarser:
-            shown = "; ".join(f"{name!r} x{n}" + (f" ({hint})" if hint else "") for name, n, hint in self.coarser[:10])
-            out += f"; placed in the first level only (second-level name not found): {shown}"
+            out += f"; placed in the first level only (second-level name not found): {_listed(self.coarser)}"
         return out
+
+
+def _listed(names: list[tuple[str, int, str]]) -> str:
+    return "; ".join(f"{name!r} x{n}" + (f" ({hint})" if hint else "") for name, n, hint in names[:10])
 
 
 def ensure_places(con: duckdb.DuckDBPyConnection) -> None:
@@ -69,7 +71,7 @@ def ensure_places(con: duckdb.DuckDBPyConnection) -> None:
 
 def has_places(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the warehouse holds the place tables (made by the first import or `segura conflicts place`)."""
-    return _has(con, "conflict_place") and _has(con, "event_place")
+    return has_table(con, "conflict_place") and has_table(con, "event_place")
 
 
 def place_conflicts(con: duckdb.DuckDBPyConnection, country: str) -> PlaceReport:
@@ -78,7 +80,7 @@ def place_conflicts(con: duckdb.DuckDBPyConnection, country: str) -> PlaceReport
     report = PlaceReport(country=country)
     terr = con.execute(
         "SELECT t.code, t.name, t.level, t.parent_code FROM territory t WHERE t.level IN ('admin1', 'admin2')"
-    ).fetchall() if _has(con, "territory") else []
+    ).fetchall() if has_table(con, "territory") else []
     if not terr:
         report.skipped = "the workspace has no admin1/admin2 territories to place conflicts in"
         return report
@@ -116,7 +118,7 @@ def place_conflicts(con: duckdb.DuckDBPyConnection, country: str) -> PlaceReport
     report.elsewhere = dict(con.execute(
         "SELECT country, count(*) FROM conflict WHERE country IS DISTINCT FROM ? GROUP BY country", [country]).fetchall())
     missing: Counter[str] = Counter()
-    partial: Counter[str] = Counter()
+    partial: Counter[tuple[str, str]] = Counter()  # (first-level, second-level name) placed at the first only
     event_rows, conflict_rows = [], []
     for event_id, a1, a2 in events:
         hit = place(a1, a2)
@@ -124,7 +126,7 @@ def place_conflicts(con: duckdb.DuckDBPyConnection, country: str) -> PlaceReport
             event_rows.append((event_id, *hit))
             report.placed[hit[1]] = report.placed.get(hit[1], 0) + 1
             if hit[1] == "admin1" and a2:
-                partial[f"{a1} / {a2}"] += 1
+                partial[(a1, a2)] += 1
         elif a1 or a2:
             missing[" / ".join(x for x in (a1, a2) if x)] += 1
     for conflict_id, a1, a2 in conflicts:
@@ -134,9 +136,8 @@ def place_conflicts(con: duckdb.DuckDBPyConnection, country: str) -> PlaceReport
     report.conflicts_placed = len(conflict_rows)
     for name, n in missing.most_common():  # suggest a first-level name
         report.unmatched.append((name, n, _suggest(name.split(" / ")[0], first)))
-    for name, n in partial.most_common():  # suggest a second-level name of the same parent
-        a1, a2 = name.split(" / ", 1)
-        report.coarser.append((name, n, _suggest(a2, second.get(one(admin1.get(fold(a1))) or "", {}))))
+    for (a1, a2), n in partial.most_common():  # suggest a second-level name of the same parent
+        report.coarser.append((f"{a1} / {a2}", n, _suggest(a2, second.get(one(admin1.get(fold(a1))) or "", {}))))
     con.begin()
     try:
         con.execute("DELETE FROM event_place WHERE event_id IN (SELECT e.event_id FROM conflict_event e "
@@ -159,5 +160,8 @@ def _suggest(name: str, written: dict[str, str]) -> str:
     return f"did you mean {written[close[0]]!r}?" if close else ""
 
 
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0])  # type: ignore[index]
+def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the warehouse's main schema holds `table`."""
+    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+                      [table]).fetchone()
+    return bool(row and row[0])

@@ -38,7 +38,7 @@ from segura.conflicts.escalation import (
     conflict_indicators,
     score_view,
 )
-from segura.conflicts.places import has_places
+from segura.conflicts.places import has_places, has_table
 
 TABLES = ("conflicts", "parts", "events", "actors", "agreements", "phases")
 PARTS = ("rising", "confrontation", "state_force", "unmet_commitments")
@@ -62,9 +62,7 @@ class PublicRegistry:
 
 def has_registry(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the warehouse holds a conflict registry with at least one conflict."""
-    row = con.execute("SELECT count(*) FROM information_schema.tables "
-                      "WHERE table_name = 'conflict' AND table_schema = 'main'").fetchone()
-    if not row or not row[0]:
+    if not has_table(con, "conflict"):
         return False
     count = con.execute("SELECT count(*) FROM conflict").fetchone()
     return bool(count and count[0])

@@ -426,13 +426,16 @@ def downloads_page(request: Request, lang: LangP, release: Annotated[str | None,
 def _conflict_tables(r: Release, lang: str) -> list[dict[str, Any]]:
     """The conflict registry's tables with their download links (none when the release has no registry)."""
     from segura.conflicts.publication import TABLES
-    from segura.portal.conflicts import registry_of  # the conflict pages import this module
+    from segura.portal.conflicts import (  # the conflict pages import this module
+        TABLE_MEDIA,
+        registry_of,
+    )
 
     if registry_of(r) is None:
         return []
     return [{"id": table, "name": t(f"conflict_table_{table}", lang),
-             "links": [(label, "/api/v1/conflicts/download?" + urlencode([("table", table), ("format", f), ("release", r.id)]))
-                       for f, label in (("csv", "CSV"), ("xlsx", "XLSX"), ("parquet", "Parquet"))]}
+             "links": [(f.upper(), "/api/v1/conflicts/download?" + urlencode([("table", table), ("format", f), ("release", r.id)]))
+                       for f in TABLE_MEDIA]}
             for table in TABLES]
 
 

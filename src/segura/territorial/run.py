@@ -161,7 +161,8 @@ def points(con: Any, settings: Any, root: Path, *, source: str | None = None, ic
     import geopandas as gpd
     import shapely
 
-    from segura.territorial.points import grid_hotspots, knox
+    from segura.territorial.nearrepeat import knox
+    from segura.territorial.points import grid_hotspots
 
     if source is None:
         row = con.execute("SELECT source_id FROM event_current WHERE latitude IS NOT NULL GROUP BY 1 "
